@@ -1,0 +1,531 @@
+"""Stack configuration (``site-vpn:*`` keys) as frozen pydantic v2 models (no Pulumi import).
+
+The models answer one question: is every value well-formed? (types, enums, CIDR syntax, host
+bits, structure such as "active-standby needs two customer addresses"). Whether a well-formed
+design is *allowed* (overlaps, reserved ranges, weak crypto, tunnel-address rules) is the policy
+pack's job. Secrets never enter these models: pydantic errors echo input values.
+"""
+
+import re
+from collections.abc import Mapping
+from typing import Annotated, Any, TypeVar
+
+from netaddr import IPAddress, IPNetwork
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    ValidationError,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
+
+from components import defaults
+from components.enums import (
+    AuthAlgorithm,
+    DhGroup,
+    DpdAction,
+    EncapsulationMode,
+    EncryptionAlgorithm,
+    HaMode,
+    IkeVersion,
+    Phase1Mode,
+    SubnetAttachment,
+    TransformProtocol,
+)
+from components.topology import tunnel_other_end
+
+_M = TypeVar("_M", bound=BaseModel)
+
+NAMESPACE = "site-vpn"
+# Config keys that must be secrets and therefore never reach a model.
+SECRET_KEYS = frozenset({"psk"})
+
+_IPV4 = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}"
+_IPV4_RE = re.compile(rf"^{_IPV4}$")
+_CIDR_RE = re.compile(rf"^{_IPV4}/(?:3[0-2]|[12]?\d)$")
+_FQDN_RE = re.compile(
+    r"^(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}\.?$"
+)
+
+
+def _parse_cidr(value: Any) -> IPNetwork:
+    if not isinstance(value, str) or not _CIDR_RE.match(value):
+        raise PydanticCustomError("ipv4_cidr", "not an IPv4 network in a.b.c.d/n notation")
+    net = IPNetwork(value, version=4)
+    if net.ip != net.network:
+        raise PydanticCustomError(
+            "host_bits", "host bits are set; did you mean {cidr}?", {"cidr": str(net.cidr)}
+        )
+    return net.cidr
+
+
+def _parse_address(value: Any) -> IPAddress:
+    if not isinstance(value, str) or not _IPV4_RE.match(value):
+        raise PydanticCustomError("ipv4_address", "not an IPv4 address (a.b.c.d)")
+    return IPAddress(value, version=4)
+
+
+def _parse_tunnel_address(value: Any) -> IPNetwork:
+    if not isinstance(value, str) or not _CIDR_RE.match(value):
+        raise PydanticCustomError("tunnel_address", "not an interface address like 169.254.70.2/30")
+    try:
+        tunnel_other_end(value)
+    except ValueError as exc:
+        raise PydanticCustomError(
+            "tunnel_address",
+            "must be one of the two host addresses of a /30 ({reason})",
+            {"reason": str(exc)},
+        ) from None
+    return IPNetwork(value, version=4)
+
+
+def _parse_peer_address(value: Any) -> str:
+    if isinstance(value, str) and _IPV4_RE.match(value):
+        return str(IPAddress(value, version=4))
+    if isinstance(value, str) and _FQDN_RE.match(value) and not _looks_numeric(value):
+        return value.rstrip(".").lower()
+    raise PydanticCustomError("peer_address", "not an IPv4 address or a fully qualified name")
+
+
+def _looks_numeric(value: str) -> bool:
+    return all(part.isdigit() for part in value.rstrip(".").split("."))
+
+
+Ipv4Network = Annotated[
+    IPNetwork,
+    PlainValidator(_parse_cidr),
+    PlainSerializer(str),
+    WithJsonSchema({"type": "string", "pattern": _CIDR_RE.pattern, "examples": ["192.168.1.0/24"]}),
+]
+Ipv4Address = Annotated[
+    IPAddress,
+    PlainValidator(_parse_address),
+    PlainSerializer(str),
+    WithJsonSchema({"type": "string", "pattern": _IPV4_RE.pattern}),
+]
+TunnelAddress = Annotated[
+    IPNetwork,
+    PlainValidator(_parse_tunnel_address),
+    PlainSerializer(str),
+    WithJsonSchema(
+        {"type": "string", "pattern": _CIDR_RE.pattern, "examples": ["169.254.70.2/30"]}
+    ),
+]
+PeerAddress = Annotated[
+    str,
+    PlainValidator(_parse_peer_address),
+    WithJsonSchema({"type": "string", "examples": ["22.10.10.22", "vpn.example.com"]}),
+]
+# A stable key: resource names derive from it, so it is short, lower-case and URN-safe.
+Key = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,30}$")]
+# An OpenStack name or id of an existing object.
+OsName = Annotated[str, Field(min_length=1, max_length=255)]
+Seconds = Annotated[int, Field(gt=0, strict=False)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        alias_generator=to_camel,
+        populate_by_name=True,
+        use_attribute_docstrings=True,
+        hide_input_in_errors=False,
+    )
+
+
+def _unique(items: list[Any], attr: str, what: str) -> list[Any]:
+    seen: set[str] = set()
+    for index, item in enumerate(items):
+        key = getattr(item, attr)
+        if key in seen:
+            raise PydanticCustomError(
+                "duplicate",
+                "duplicate {what} {key!r} at position {index}",
+                {"what": what, "key": key, "index": index},
+            )
+        seen.add(key)
+    return items
+
+
+class ExistingRef(_Model):
+    """An existing OpenStack object, by id or by name (exactly one)."""
+
+    id: OsName | None = None
+    """The object's id."""
+    name: OsName | None = None
+    """The object's name, looked up at deployment time."""
+
+    @model_validator(mode="after")
+    def _one_of(self) -> "ExistingRef":
+        if (self.id is None) == (self.name is None):
+            raise PydanticCustomError("ref", "give exactly one of 'id' or 'name'")
+        return self
+
+
+class SubnetConfig(_Model):
+    """A VPC subnet that needs the data center."""
+
+    name: Key
+    """Stable key; also the subnet's name (looked up when no id is given, or created)."""
+    cidr: Ipv4Network
+    """The subnet's CIDR, declared so the design can be checked offline."""
+    id: OsName | None = None
+    """Id of an existing subnet (otherwise looked up by name, or created with the VPC)."""
+
+
+class VpcConfig(_Model):
+    """The VPC whose subnets reach the data center: an existing one, or one this stack creates."""
+
+    create: bool = False
+    """Create the network and subnets (a fresh project) instead of using existing ones."""
+    name: OsName | None = None
+    """Name of the network to create (defaults to the stack's name)."""
+    subnets: list[SubnetConfig] = Field(min_length=1)
+    """Local subnets: every one is attached to every gateway member's router."""
+
+    @field_validator("subnets")
+    @classmethod
+    def _unique_subnets(cls, v: list[SubnetConfig]) -> list[SubnetConfig]:
+        return _unique(v, "name", "subnet name")
+
+    @model_validator(mode="after")
+    def _created_have_no_ids(self) -> "VpcConfig":
+        if self.create and any(s.id for s in self.subnets):
+            raise PydanticCustomError(
+                "vpc_create", "a VPC the stack creates cannot name existing subnet ids"
+            )
+        return self
+
+
+class MemberConfig(_Model):
+    """One gateway member: a router with an external gateway (its IP is an EIP) and a VPN service."""
+
+    name: Key
+    """Stable key of the member, e.g. 'a' or 'b'."""
+    router: ExistingRef | None = None
+    """An existing router (with its external gateway set) instead of creating one."""
+    eip: Ipv4Address | None = None
+    """Bind this existing external address as the router's gateway IP (the EIP)."""
+    attach: SubnetAttachment | None = None
+    """How the router reaches the local subnets (default: the first member of a created VPC
+    takes the subnets' gateway IPs, every other member attaches through ports)."""
+
+
+def _default_members() -> list[MemberConfig]:
+    return [MemberConfig(name="a"), MemberConfig(name="b")]
+
+
+class GatewayConfig(_Model):
+    """The VPN gateway on the VPC side."""
+
+    ha_mode: HaMode
+    """active-active (two EIPs to one customer IP) or active-standby (two customer IPs)."""
+    interconnect_subnet: Ipv4Network
+    """Subnet between the gateway and the VPC (needs at least 4 assignable addresses)."""
+    external_network: ExistingRef | None = None
+    """External network the EIPs come from (needed unless every member uses an existing router)."""
+    members: list[MemberConfig] = Field(
+        default_factory=_default_members, min_length=1, max_length=2
+    )
+    """One or two gateway members; each contributes one EIP."""
+
+    @field_validator("members")
+    @classmethod
+    def _unique_members(cls, v: list[MemberConfig]) -> list[MemberConfig]:
+        return _unique(v, "name", "member name")
+
+    @model_validator(mode="after")
+    def _check(self) -> "GatewayConfig":
+        if self.ha_mode == HaMode.ACTIVE_ACTIVE and len(self.members) != 2:
+            raise PydanticCustomError(
+                "ha_mode",
+                "active-active needs two gateway members (two EIPs), got {n}",
+                {"n": len(self.members)},
+            )
+        if self.external_network is None and any(m.router is None for m in self.members):
+            raise PydanticCustomError(
+                "external_network",
+                "externalNetwork is required when a member creates its router",
+            )
+        if sum(m.attach == SubnetAttachment.INTERFACE for m in self.members) > 1:
+            raise PydanticCustomError(
+                "attach", "only one member can attach by interface (a subnet has one gateway IP)"
+            )
+        return self
+
+
+class CustomerGatewayConfig(_Model):
+    """The customer (on-premises) gateway."""
+
+    addresses: list[PeerAddress] = Field(min_length=1, max_length=2)
+    """Public address(es): one for active-active, two for active-standby (IPv4 or FQDN)."""
+    ike_id: OsName | None = None
+    """IKE identity of the customer device (defaults to each address)."""
+
+
+class TunnelConfig(_Model):
+    """Tunnel interface addresses of one connection (design data for route-based devices)."""
+
+    customer: TunnelAddress
+    """The customer device's tunnel interface address, e.g. 169.254.70.2/30."""
+    gateway: TunnelAddress | None = None
+    """The cloud side's address (defaults to the other host of the customer's /30)."""
+
+    def gateway_address(self) -> str:
+        """The cloud-side address, derived from the customer's /30 when not given."""
+        return str(self.gateway) if self.gateway else tunnel_other_end(str(self.customer))
+
+
+class IkeConfig(_Model):
+    """IKE (phase 1) policy."""
+
+    version: IkeVersion = defaults.IKE_VERSION
+    """IKE version."""
+    encryption: EncryptionAlgorithm = defaults.ENCRYPTION
+    """Encryption algorithm."""
+    auth: AuthAlgorithm = defaults.AUTH
+    """Integrity algorithm."""
+    dh_group: DhGroup = defaults.DH_GROUP
+    """Diffie-Hellman group."""
+    lifetime_seconds: Seconds = defaults.IKE_LIFETIME_SECONDS
+    """SA lifetime in seconds (the only unit neutron supports)."""
+    phase1_mode: Phase1Mode = defaults.PHASE1_MODE
+    """IKEv1 phase 1 negotiation mode."""
+
+
+class IpsecConfig(_Model):
+    """IPsec (phase 2) policy."""
+
+    encryption: EncryptionAlgorithm = defaults.ENCRYPTION
+    """Encryption algorithm."""
+    auth: AuthAlgorithm = defaults.AUTH
+    """Integrity algorithm."""
+    pfs: DhGroup = defaults.DH_GROUP
+    """Perfect forward secrecy group."""
+    lifetime_seconds: Seconds = defaults.IPSEC_LIFETIME_SECONDS
+    """SA lifetime in seconds."""
+    transform: TransformProtocol = defaults.TRANSFORM
+    """Transform protocol."""
+    encapsulation: EncapsulationMode = defaults.ENCAPSULATION
+    """Encapsulation mode."""
+
+
+class DpdConfig(_Model):
+    """Dead peer detection."""
+
+    action: DpdAction = defaults.DPD_ACTION
+    """Action when the peer is declared dead."""
+    interval_seconds: Seconds = defaults.DPD_INTERVAL_SECONDS
+    """Seconds between DPD probes."""
+    timeout_seconds: Seconds = defaults.DPD_TIMEOUT_SECONDS
+    """Seconds without answer before the peer is declared dead."""
+
+
+class SiteConfig(_Model):
+    """One on-premises data center (a spoke in hub-and-spoke)."""
+
+    name: Key
+    """Stable key of the site, e.g. 'dc1'."""
+    customer_gateway: CustomerGatewayConfig
+    """The site's customer gateway."""
+    subnets: list[Ipv4Network] = Field(min_length=1)
+    """On-premises subnets that need the VPC."""
+    tunnels: list[TunnelConfig] = Field(min_length=2, max_length=2)
+    """Tunnel interface addresses of connection 1 and connection 2."""
+    ike: IkeConfig | None = None
+    """Overrides of the stack-wide IKE policy for this site."""
+    ipsec: IpsecConfig | None = None
+    """Overrides of the stack-wide IPsec policy for this site."""
+    dpd: DpdConfig | None = None
+    """Overrides of the stack-wide DPD settings for this site."""
+    mtu: Annotated[int, Field(gt=0)] | None = None
+    """MTU of this site's connections (default: the stack-wide MTU)."""
+
+
+class SecurityGroupConfig(_Model):
+    """A security group of the VPC's servers to open for the remote subnets."""
+
+    name: Key
+    """Stable key; also the group's name when no id is given."""
+    id: OsName | None = None
+    """Id of the group (otherwise looked up by name)."""
+
+
+class StackConfig(_Model):
+    """Everything under the ``site-vpn:`` namespace of a stack file, except the secret PSK."""
+
+    vpc: VpcConfig
+    """The VPC side."""
+    gateway: GatewayConfig
+    """The VPN gateway."""
+    sites: list[SiteConfig] = Field(min_length=1)
+    """One site for site-to-site, several for hub-and-spoke."""
+    ike: IkeConfig = IkeConfig()
+    """Stack-wide IKE policy (strong defaults)."""
+    ipsec: IpsecConfig = IpsecConfig()
+    """Stack-wide IPsec policy (strong defaults)."""
+    dpd: DpdConfig = DpdConfig()
+    """Stack-wide dead peer detection."""
+    mtu: Annotated[int, Field(gt=0)] = defaults.MTU
+    """MTU of the site connections."""
+    security_groups: list[SecurityGroupConfig] = []
+    """Security groups to open for every remote subnet, both directions."""
+
+    @field_validator("sites")
+    @classmethod
+    def _unique_sites(cls, v: list[SiteConfig]) -> list[SiteConfig]:
+        return _unique(v, "name", "site name")
+
+    @field_validator("security_groups")
+    @classmethod
+    def _unique_groups(cls, v: list[SecurityGroupConfig]) -> list[SecurityGroupConfig]:
+        return _unique(v, "name", "security group name")
+
+    @model_validator(mode="after")
+    def _pairs_fit_ha_mode(self) -> "StackConfig":
+        wanted = 1 if self.gateway.ha_mode == HaMode.ACTIVE_ACTIVE else 2
+        for index, site in enumerate(self.sites):
+            addresses = site.customer_gateway.addresses
+            if len(addresses) != wanted or len(set(addresses)) != len(addresses):
+                raise PydanticCustomError(
+                    "ha_mode",
+                    "{mode} needs {wanted} distinct customer gateway address(es)",
+                    {
+                        "mode": str(self.gateway.ha_mode),
+                        "wanted": wanted,
+                        "loc": ("sites", index, "customerGateway", "addresses"),
+                        "value": list(addresses),
+                    },
+                )
+        return self
+
+    def site_ike(self, site: SiteConfig) -> IkeConfig:
+        """The IKE policy of a site: stack-wide values with the site's overrides."""
+        return _merged(self.ike, site.ike)
+
+    def site_ipsec(self, site: SiteConfig) -> IpsecConfig:
+        """The IPsec policy of a site: stack-wide values with the site's overrides."""
+        return _merged(self.ipsec, site.ipsec)
+
+    def site_dpd(self, site: SiteConfig) -> DpdConfig:
+        """The DPD settings of a site: stack-wide values with the site's overrides."""
+        return _merged(self.dpd, site.dpd)
+
+    def member_attachment(self, index: int) -> SubnetAttachment:
+        """How member ``index`` reaches the local subnets (explicit, or the default)."""
+        member = self.gateway.members[index]
+        if member.attach is not None:
+            return member.attach
+        if self.vpc.create and index == 0:
+            return SubnetAttachment.INTERFACE
+        return SubnetAttachment.PORT
+
+
+def _merged(base: _M, override: _M | None) -> _M:
+    if override is None:
+        return base
+    return base.model_copy(update={k: getattr(override, k) for k in override.model_fields_set})
+
+
+class ConfigError(Exception):
+    """Invalid stack configuration; the message names stack, key and value, never a secret."""
+
+
+def decode_config(raw: Mapping[str, str], secret_keys: set[str] | frozenset[str]) -> dict[str, Any]:
+    """Pick the ``site-vpn:*`` keys out of engine config (JSON strings) for validation.
+
+    Secret keys are checked for placement only; their values are never decoded or returned.
+    """
+    import json
+
+    values: dict[str, Any] = {}
+    problems: list[str] = []
+    for full_key, text in raw.items():
+        namespace, _, key = full_key.partition(":")
+        if namespace != NAMESPACE:
+            continue
+        if key in SECRET_KEYS:
+            if full_key not in secret_keys:
+                problems.append(
+                    f"{full_key}: must be a secret; set it with "
+                    f"`pulumi config set --secret {key}` (value not shown)"
+                )
+            continue
+        if full_key in secret_keys:
+            problems.append(
+                f"{full_key}: only {sorted(SECRET_KEYS)} may be secret (value not shown)"
+            )
+            continue
+        if isinstance(text, str) and text[:1] in "{[":
+            try:
+                values[key] = json.loads(text)
+            except ValueError:
+                values[key] = text
+        else:
+            values[key] = text
+    if problems:
+        raise ConfigError("\n".join(problems))
+    return values
+
+
+def validate_config(values: Mapping[str, Any]) -> StackConfig:
+    """Validate decoded ``site-vpn:*`` values; raise ConfigError with one line per problem."""
+    try:
+        return StackConfig.model_validate(dict(values))
+    except ValidationError as exc:
+        raise ConfigError("\n".join(_describe(err) for err in exc.errors())) from None
+
+
+def load_stack_config(
+    raw: Mapping[str, str], secret_keys: set[str] | frozenset[str], stack: str
+) -> StackConfig:
+    """Engine config -> StackConfig, or ConfigError naming the stack, each key and value."""
+    try:
+        return validate_config(decode_config(raw, secret_keys))
+    except ConfigError as exc:
+        lines = str(exc).splitlines()
+        header = f"stack '{stack}': invalid site-vpn configuration ({len(lines)} problem"
+        header += "s):" if len(lines) > 1 else "):"
+        raise ConfigError("\n".join([header, *(f"  {line}" for line in lines)])) from None
+
+
+def _path(loc: tuple[Any, ...]) -> str:
+    out = NAMESPACE
+    for i, part in enumerate(loc):
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif i == 0:
+            out += f":{part}"
+        else:
+            out += f".{part}"
+    return out
+
+
+def _show(value: Any) -> str:
+    text = repr(str(value)) if isinstance(value, IPNetwork | IPAddress) else repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _describe(err: Mapping[str, Any]) -> str:
+    ctx = err.get("ctx") or {}
+    loc = tuple(err["loc"]) + tuple(ctx.get("loc", ()))
+    # Tagged unions and validators add non-field parts ("function-plain[...]"); drop them.
+    loc = tuple(p for p in loc if isinstance(p, int) or "[" not in str(p))
+    kind = err["type"]
+    if kind == "missing":
+        return f"{_path(loc)}: required key is missing"
+    if kind == "extra_forbidden":
+        # Never echo the value of an unknown key: it may be a misplaced secret.
+        return f"{_path(loc)}: unknown key (value not shown); check the spelling"
+    value = ctx.get("value", err.get("input"))
+    message = err["msg"]
+    if isinstance(value, Mapping):
+        return f"{_path(loc)}: {message}"
+    return f"{_path(loc)} = {_show(value)}: {message}"

@@ -1,0 +1,143 @@
+"""The program's wiring: stack config -> (lookups of existing objects) -> Vpc? -> SiteVpn.
+
+Everything VPN-specific about reading a stack lives here so that ``__main__.py`` stays three
+statements long. Errors become ``pulumi.RunError``: one clear message, no traceback.
+"""
+
+import pulumi
+import pulumi_openstack as openstack
+from pulumi.runtime import config as runtime_config
+
+from components.config import (
+    NAMESPACE,
+    ConfigError,
+    ExistingRef,
+    StackConfig,
+    load_stack_config,
+)
+from components.site_vpn import SiteVpn, SiteVpnArgs
+from components.vpc import Vpc
+
+
+def read_config() -> StackConfig:
+    """The validated ``site-vpn:*`` config of the running stack; RunError when invalid."""
+    raw = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    secret = {k for k in raw if runtime_config.is_config_secret(k)}
+    secret |= set(runtime_config.get_config_secret_keys_env())
+    try:
+        return load_stack_config(raw, secret, pulumi.get_stack())
+    except ConfigError as exc:
+        raise pulumi.RunError(str(exc)) from None
+
+
+def build(cfg: StackConfig, name: str = "site-vpn") -> SiteVpn:
+    """Register the whole design for a validated config."""
+    drift: list[pulumi.Output[None]] = []
+    if cfg.vpc.create:
+        vpc = Vpc(
+            f"{name}-vpc",
+            {
+                "network_name": cfg.vpc.name or f"{name}-{pulumi.get_stack()}",
+                "subnets": [{"name": s.name, "cidr": str(s.cidr)} for s in cfg.vpc.subnets],
+            },
+        )
+        subnet_refs = [(vpc.subnets[s.name].id, vpc.network_id) for s in cfg.vpc.subnets]
+    else:
+        subnet_refs = []
+        for index, subnet in enumerate(cfg.vpc.subnets):
+            found = (
+                openstack.networking.get_subnet_output(subnet_id=subnet.id)
+                if subnet.id
+                else openstack.networking.get_subnet_output(name=subnet.name)
+            )
+            where = f"{NAMESPACE}:vpc.subnets[{index}] ({subnet.name!r})"
+            drift.append(
+                found.cidr.apply(lambda got, want=str(subnet.cidr), w=where: _same(w, want, got))
+            )
+            subnet_refs.append((found.id, found.network_id))
+
+    external = (
+        _lookup_network(cfg.gateway.external_network) if cfg.gateway.external_network else None
+    )
+    members = []
+    for index, member in enumerate(cfg.gateway.members):
+        spec: dict = {"name": member.name, "attach": cfg.member_attachment(index)}
+        if member.router:
+            spec["router_id"] = (
+                member.router.id
+                or openstack.networking.get_router_output(name=member.router.name).id
+            )
+        else:
+            spec["external_network_id"] = external
+            if member.eip is not None:
+                spec["external_ip"] = str(member.eip)
+        members.append(spec)
+
+    groups = {
+        g.name: g.id or openstack.networking.get_sec_group_output(name=g.name).id
+        for g in cfg.security_groups
+    }
+    args: SiteVpnArgs = {
+        "ha_mode": cfg.gateway.ha_mode,
+        "interconnect_subnet": str(cfg.gateway.interconnect_subnet),
+        "members": members,
+        "local_subnets": [
+            {"name": s.name, "cidr": str(s.cidr), "subnet_id": sid, "network_id": nid}
+            for s, (sid, nid) in zip(cfg.vpc.subnets, subnet_refs, strict=True)
+        ],
+        "sites": [
+            {
+                "name": site.name,
+                "customer_addresses": list(site.customer_gateway.addresses),
+                "subnets": [str(c) for c in site.subnets],
+                "tunnels": [
+                    {"customer": str(t.customer), "gateway": t.gateway_address()}
+                    for t in site.tunnels
+                ],
+                **(
+                    {"customer_ike_id": site.customer_gateway.ike_id}
+                    if site.customer_gateway.ike_id
+                    else {}
+                ),
+                **_overrides(site),
+            }
+            for site in cfg.sites
+        ],
+        "security_group_ids": groups,
+        "ike": cfg.ike.model_dump(),
+        "ipsec": cfg.ipsec.model_dump(),
+        "dpd": cfg.dpd.model_dump(),
+        "mtu": cfg.mtu,
+    }
+    psk = pulumi.Config(NAMESPACE).get_secret("psk")
+    if psk is not None:
+        args["psk"] = psk
+    # Declared CIDRs that disagree with OpenStack stop the deployment before anything of the
+    # VPN is registered: the component waits for every check.
+    gate = pulumi.Output.all(*drift).apply(lambda _: []) if drift else None
+    return SiteVpn(name, args, opts=pulumi.ResourceOptions(depends_on=gate))
+
+
+def _overrides(site) -> dict:
+    out: dict = {}
+    for key in ("ike", "ipsec", "dpd"):
+        value = getattr(site, key)
+        if value is not None:
+            out[key] = value.model_dump(include=value.model_fields_set)
+    if site.mtu is not None:
+        out["mtu"] = site.mtu
+    return out
+
+
+def _lookup_network(ref: ExistingRef) -> pulumi.Input[str]:
+    if ref.id:
+        return ref.id
+    return openstack.networking.get_network_output(name=ref.name, external=True).id
+
+
+def _same(where: str, declared: str, actual: str | None) -> None:
+    if actual != declared:
+        raise pulumi.RunError(
+            f"stack '{pulumi.get_stack()}': {where} declares cidr {declared} "
+            f"but OpenStack has {actual}; update the stack file or the subnet"
+        )

@@ -1,0 +1,207 @@
+"""SiteVpn: the whole design in one component: gateway, sites (customer gateway + pair each)
+and the security-group rules that let the remote subnets in and out."""
+
+from collections.abc import Mapping, Sequence
+from typing import NotRequired, TypedDict
+
+import pulumi
+import pulumi_openstack as openstack
+
+from components.customer_gateway import CustomerGateway
+from components.enums import HaMode
+from components.topology import cidr_slug, connection_plan
+from components.vpn_connection_pair import (
+    DpdArgs,
+    IkePolicyArgs,
+    IpsecPolicyArgs,
+    VpnConnectionPair,
+)
+from components.vpn_gateway import GatewayMemberArgs, LocalSubnetArgs, VpnGateway
+
+
+class TunnelArgs(TypedDict):
+    """Tunnel interface addresses of one connection."""
+
+    customer: str
+    """Customer-side address, e.g. 169.254.70.2/30."""
+    gateway: NotRequired[str]
+    """Cloud-side address (default: the other host of the customer's /30)."""
+
+
+class SiteArgs(TypedDict):
+    """One on-premises data center."""
+
+    name: str
+    """Stable key of the site, e.g. 'dc1'."""
+    customer_addresses: Sequence[str]
+    """Customer gateway address(es): one for active-active, two for active-standby."""
+    subnets: Sequence[str]
+    """On-premises CIDRs that need the VPC."""
+    tunnels: Sequence[TunnelArgs]
+    """Tunnel interface addresses of connection 1 and connection 2."""
+    customer_ike_id: NotRequired[str]
+    """IKE identity of the customer device (default: its address)."""
+    ike: NotRequired[IkePolicyArgs]
+    """Overrides of the IKE policy for this site."""
+    ipsec: NotRequired[IpsecPolicyArgs]
+    """Overrides of the IPsec policy for this site."""
+    dpd: NotRequired[DpdArgs]
+    """Overrides of dead peer detection for this site."""
+    mtu: NotRequired[int]
+    """MTU of this site's connections."""
+    psk: NotRequired[pulumi.Input[str]]
+    """This site's pre-shared key (default: the shared PSK, else a generated one)."""
+
+
+class SiteVpnArgs(TypedDict):
+    """Inputs of a SiteVpn."""
+
+    ha_mode: HaMode
+    """active-active or active-standby, for every site."""
+    interconnect_subnet: str
+    """Subnet between gateway and VPC (design data checked by the policy pack)."""
+    members: Sequence[GatewayMemberArgs]
+    """One or two gateway members (two for active-active)."""
+    local_subnets: Sequence[LocalSubnetArgs]
+    """VPC subnets that need the data centers."""
+    sites: Sequence[SiteArgs]
+    """One site (site-to-site) or several (hub-and-spoke)."""
+    security_group_ids: NotRequired[Mapping[str, pulumi.Input[str]]]
+    """Security groups to open for every remote subnet, by stable key."""
+    ike: NotRequired[IkePolicyArgs]
+    """IKE policy of every site (strong defaults for anything left out)."""
+    ipsec: NotRequired[IpsecPolicyArgs]
+    """IPsec policy of every site."""
+    dpd: NotRequired[DpdArgs]
+    """Dead peer detection of every site."""
+    mtu: NotRequired[int]
+    """MTU of every connection."""
+    psk: NotRequired[pulumi.Input[str]]
+    """PSK shared by all sites (otherwise one is generated per site)."""
+
+
+class SiteSummary(TypedDict):
+    """What a site's operators need."""
+
+    name: str
+    """Site key."""
+    customer_addresses: list[str]
+    """Customer gateway address(es)."""
+    subnets: list[str]
+    """On-premises CIDRs."""
+    connection_ids: list[str]
+    """Ids of connection 1 and connection 2."""
+
+
+class SiteVpn(pulumi.ComponentResource):
+    """An OpenStack VPC connected to one or more data centers over IPsec."""
+
+    ha_mode: pulumi.Output[str]
+    """active-active or active-standby."""
+    gateway_ips: pulumi.Output[list[str]]
+    """The gateway's EIPs, in member order."""
+    local_cidrs: pulumi.Output[list[str]]
+    """The VPC's local CIDRs."""
+    interconnect_subnet: pulumi.Output[str]
+    """The interconnection subnet."""
+    sites: pulumi.Output[list[SiteSummary]]
+    """Per-site summary."""
+
+    def __init__(self, name: str, args: SiteVpnArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("sitevpn:index:SiteVpn", name, {}, opts)
+        ha_mode = HaMode(args["ha_mode"])
+        child = pulumi.ResourceOptions(parent=self)
+        gateway = VpnGateway(
+            f"{name}-gateway",
+            {
+                "members": args["members"],
+                "local_subnets": args["local_subnets"],
+                "interconnect_subnet": args["interconnect_subnet"],
+            },
+            opts=child,
+        )
+        member_names = [m["name"] for m in args["members"]]
+        groups = args.get("security_group_ids", {})
+        self.pairs: dict[str, VpnConnectionPair] = {}
+        self.customer_gateways: dict[str, CustomerGateway] = {}
+        summaries = []
+        for site in args["sites"]:
+            role = f"{name}-{site['name']}"
+            customer = CustomerGateway(
+                f"{role}-cgw",
+                {"addresses": site["customer_addresses"], "subnets": site["subnets"]}
+                | ({"ike_id": site["customer_ike_id"]} if "customer_ike_id" in site else {}),
+                opts=child,
+            )
+            plan = connection_plan(ha_mode, member_names, site["customer_addresses"])
+            connections = []
+            for conn, tunnel in zip(plan, site["tunnels"], strict=True):
+                member = gateway.members[conn.member]
+                spec = {
+                    "vpnservice_id": member.service_id,
+                    "local_endpoint_group_id": member.local_endpoint_group_id,
+                    "peer_address": conn.customer_address,
+                    "peer_id": site.get("customer_ike_id", conn.customer_address),
+                    "tunnel_customer_address": tunnel["customer"],
+                }
+                if "gateway" in tunnel:
+                    spec["tunnel_gateway_address"] = tunnel["gateway"]
+                connections.append(spec)
+            pair_args = {
+                "ha_mode": ha_mode,
+                "connections": connections,
+                "peer_endpoint_group_id": customer.peer_endpoint_group_id,
+                "ike": {**args.get("ike", {}), **site.get("ike", {})},
+                "ipsec": {**args.get("ipsec", {}), **site.get("ipsec", {})},
+                "dpd": {**args.get("dpd", {}), **site.get("dpd", {})},
+            }
+            mtu = site.get("mtu", args.get("mtu"))
+            if mtu is not None:
+                pair_args["mtu"] = mtu
+            psk = site.get("psk", args.get("psk"))
+            if psk is not None:
+                pair_args["psk"] = psk
+            pair = VpnConnectionPair(f"{role}-pair", pair_args, opts=child)
+            self.customer_gateways[site["name"]] = customer
+            self.pairs[site["name"]] = pair
+            for group_key, group_id in groups.items():
+                self._open_group(f"{role}-{group_key}", group_id, site["subnets"])
+            summaries.append(
+                pair.connection_ids.apply(
+                    lambda ids, site=site: {
+                        "name": site["name"],
+                        "customerAddresses": list(site["customer_addresses"]),
+                        "subnets": list(site["subnets"]),
+                        "connectionIds": ids,
+                    }
+                )
+            )
+        self.gateway = gateway
+        self.ha_mode = pulumi.Output.from_input(str(ha_mode))
+        self.gateway_ips = gateway.public_ips
+        self.local_cidrs = gateway.local_cidrs
+        self.interconnect_subnet = gateway.interconnect_subnet
+        self.sites = pulumi.Output.all(*summaries)
+        self.register_outputs(
+            {
+                "haMode": self.ha_mode,
+                "gatewayIps": self.gateway_ips,
+                "localCidrs": self.local_cidrs,
+                "interconnectSubnet": self.interconnect_subnet,
+                "sites": self.sites,
+            }
+        )
+
+    def _open_group(self, prefix: str, group_id: pulumi.Input[str], cidrs: Sequence[str]) -> None:
+        """Let a remote subnet reach the VPC's servers and be reached from them."""
+        for cidr in cidrs:
+            for direction in ("ingress", "egress"):
+                openstack.networking.SecGroupRule(
+                    f"{prefix}-{direction}-{cidr_slug(cidr)}",
+                    description=f"site-vpn: {direction} {cidr}",
+                    direction=direction,
+                    ethertype="IPv4",
+                    remote_ip_prefix=cidr,
+                    security_group_id=group_id,
+                    opts=pulumi.ResourceOptions(parent=self),
+                )

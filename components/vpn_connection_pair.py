@@ -1,0 +1,266 @@
+"""VpnConnectionPair: two site connections that share one IKE policy, IPsec policy and PSK."""
+
+from collections.abc import Sequence
+from typing import NotRequired, TypedDict
+
+import pulumi
+import pulumi_openstack as openstack
+import pulumi_random as random
+
+from components import defaults
+from components.enums import (
+    AuthAlgorithm,
+    DhGroup,
+    DpdAction,
+    EncapsulationMode,
+    EncryptionAlgorithm,
+    HaMode,
+    IkeVersion,
+    Phase1Mode,
+    TransformProtocol,
+)
+from components.topology import PAIR_ROLES, tunnel_other_end
+
+
+class IkePolicyArgs(TypedDict, total=False):
+    """IKE (phase 1) settings; anything left out takes the strong default."""
+
+    version: IkeVersion
+    """IKE version (default v2)."""
+    encryption: EncryptionAlgorithm
+    """Encryption algorithm (default aes-256)."""
+    auth: AuthAlgorithm
+    """Integrity algorithm (default sha256)."""
+    dh_group: DhGroup
+    """Diffie-Hellman group (default group15)."""
+    lifetime_seconds: int
+    """SA lifetime in seconds (default 86400)."""
+    phase1_mode: Phase1Mode
+    """IKEv1 phase 1 negotiation mode (default main)."""
+
+
+class IpsecPolicyArgs(TypedDict, total=False):
+    """IPsec (phase 2) settings; anything left out takes the strong default."""
+
+    encryption: EncryptionAlgorithm
+    """Encryption algorithm (default aes-256)."""
+    auth: AuthAlgorithm
+    """Integrity algorithm (default sha256)."""
+    pfs: DhGroup
+    """Perfect forward secrecy group (default group15)."""
+    lifetime_seconds: int
+    """SA lifetime in seconds (default 3600)."""
+    transform: TransformProtocol
+    """Transform protocol (default esp)."""
+    encapsulation: EncapsulationMode
+    """Encapsulation mode (default tunnel)."""
+
+
+class DpdArgs(TypedDict, total=False):
+    """Dead peer detection; anything left out takes the default."""
+
+    action: DpdAction
+    """Action when the peer is declared dead (default restart)."""
+    interval_seconds: int
+    """Seconds between probes (default 30)."""
+    timeout_seconds: int
+    """Seconds without answer before the peer is dead (default 120)."""
+
+
+class PairConnectionArgs(TypedDict):
+    """One connection of the pair (connection 1 first)."""
+
+    vpnservice_id: pulumi.Input[str]
+    """The gateway member's VPN service."""
+    local_endpoint_group_id: pulumi.Input[str]
+    """The member's local endpoint group (type subnet)."""
+    peer_address: pulumi.Input[str]
+    """The customer gateway address this connection reaches."""
+    peer_id: NotRequired[pulumi.Input[str]]
+    """IKE identity of the customer device (default: the peer address)."""
+    tunnel_customer_address: str
+    """Customer-side tunnel interface address, e.g. 169.254.70.2/30."""
+    tunnel_gateway_address: NotRequired[str]
+    """Cloud-side tunnel interface address (default: the other host of the /30)."""
+
+
+class TunnelPlan(TypedDict):
+    """The address plan of one connection."""
+
+    connection: str
+    """Connection key: conn1 or conn2."""
+    role: str
+    """active or standby."""
+    initiator: str
+    """bi-directional or response-only."""
+    gateway_address: str
+    """Cloud-side tunnel interface address."""
+    customer_address: str
+    """Customer-side tunnel interface address (the customer device's local address)."""
+
+
+class VpnConnectionPairArgs(TypedDict):
+    """Inputs of a VpnConnectionPair."""
+
+    ha_mode: HaMode
+    """active-active or active-standby."""
+    connections: Sequence[PairConnectionArgs]
+    """Exactly two: connection 1, then connection 2."""
+    peer_endpoint_group_id: pulumi.Input[str]
+    """The customer gateway's peer endpoint group (type cidr)."""
+    ike: NotRequired[IkePolicyArgs]
+    """IKE policy shared by both connections."""
+    ipsec: NotRequired[IpsecPolicyArgs]
+    """IPsec policy shared by both connections."""
+    dpd: NotRequired[DpdArgs]
+    """Dead peer detection of both connections."""
+    mtu: NotRequired[int]
+    """MTU of both connections (default 1500)."""
+    psk: NotRequired[pulumi.Input[str]]
+    """Pre-shared key of both connections; a 32-character one is generated when absent."""
+
+
+class VpnConnectionPair(pulumi.ComponentResource):
+    """Connection 1 and connection 2 of one site, identical by construction but for their ends."""
+
+    ha_mode: pulumi.Output[str]
+    """active-active or active-standby."""
+    connection_ids: pulumi.Output[list[str]]
+    """Ids of connection 1 and connection 2."""
+    ike_policy_id: pulumi.Output[str]
+    """The shared IKE policy."""
+    ipsec_policy_id: pulumi.Output[str]
+    """The shared IPsec policy."""
+    tunnels: pulumi.Output[list[TunnelPlan]]
+    """Tunnel interface address plan of both connections."""
+    psk: pulumi.Output[str]
+    """The shared pre-shared key (secret)."""
+
+    def __init__(
+        self, name: str, args: VpnConnectionPairArgs, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__("sitevpn:index:VpnConnectionPair", name, {}, opts)
+        connections = list(args["connections"])
+        if len(connections) != 2:
+            raise ValueError(
+                f"VpnConnectionPair {name}: exactly two connections, got {len(connections)}"
+            )
+        ha_mode = HaMode(args["ha_mode"])
+        ike = args.get("ike", {})
+        ipsec = args.get("ipsec", {})
+        dpd = args.get("dpd", {})
+        ike_policy = openstack.vpnaas.IkePolicy(
+            f"{name}-ike",
+            name=f"{name}-ike",
+            ike_version=ike.get("version", defaults.IKE_VERSION),
+            encryption_algorithm=ike.get("encryption", defaults.ENCRYPTION),
+            auth_algorithm=ike.get("auth", defaults.AUTH),
+            pfs=ike.get("dh_group", defaults.DH_GROUP),
+            phase1_negotiation_mode=ike.get("phase1_mode", defaults.PHASE1_MODE),
+            lifetimes=[
+                {
+                    "units": "seconds",
+                    "value": ike.get("lifetime_seconds", defaults.IKE_LIFETIME_SECONDS),
+                }
+            ],
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        ipsec_policy = openstack.vpnaas.IpSecPolicy(
+            f"{name}-ipsec",
+            name=f"{name}-ipsec",
+            encryption_algorithm=ipsec.get("encryption", defaults.ENCRYPTION),
+            auth_algorithm=ipsec.get("auth", defaults.AUTH),
+            pfs=ipsec.get("pfs", defaults.DH_GROUP),
+            transform_protocol=ipsec.get("transform", defaults.TRANSFORM),
+            encapsulation_mode=ipsec.get("encapsulation", defaults.ENCAPSULATION),
+            lifetimes=[
+                {
+                    "units": "seconds",
+                    "value": ipsec.get("lifetime_seconds", defaults.IPSEC_LIFETIME_SECONDS),
+                }
+            ],
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        psk = args.get("psk")
+        if psk is None:
+            psk = random.RandomPassword(
+                f"{name}-psk",
+                length=defaults.PSK_LENGTH,
+                special=True,
+                override_special=defaults.PSK_SPECIALS,
+                min_upper=2,
+                min_lower=2,
+                min_numeric=2,
+                min_special=2,
+                opts=pulumi.ResourceOptions(parent=self),
+            ).result
+        secret_psk = pulumi.Output.secret(psk)
+        dpds = [
+            {
+                "action": dpd.get("action", defaults.DPD_ACTION),
+                "interval": dpd.get("interval_seconds", defaults.DPD_INTERVAL_SECONDS),
+                "timeout": dpd.get("timeout_seconds", defaults.DPD_TIMEOUT_SECONDS),
+            }
+        ]
+        built: list[openstack.vpnaas.SiteConnection] = []
+        plans: list[TunnelPlan] = []
+        for role, spec in zip(PAIR_ROLES[ha_mode], connections, strict=True):
+            customer = spec["tunnel_customer_address"]
+            plans.append(
+                TunnelPlan(
+                    connection=role.key,
+                    role=role.role,
+                    initiator=str(role.initiator),
+                    gateway_address=spec.get("tunnel_gateway_address")
+                    or tunnel_other_end(customer),
+                    customer_address=customer,
+                )
+            )
+            # Connection 2 waits for connection 1, so an update or replacement never takes
+            # both tunnels down at once.
+            built.append(
+                openstack.vpnaas.SiteConnection(
+                    f"{name}-{role.key}",
+                    name=f"{name}-{role.key}",
+                    description=f"{role.role} connection {role.key} of {name}",
+                    vpnservice_id=spec["vpnservice_id"],
+                    ikepolicy_id=ike_policy.id,
+                    ipsecpolicy_id=ipsec_policy.id,
+                    local_ep_group_id=spec["local_endpoint_group_id"],
+                    peer_ep_group_id=args["peer_endpoint_group_id"],
+                    peer_address=spec["peer_address"],
+                    peer_id=spec.get("peer_id", spec["peer_address"]),
+                    psk=secret_psk,
+                    initiator=str(role.initiator),
+                    admin_state_up=True,
+                    mtu=args.get("mtu", defaults.MTU),
+                    dpds=dpds,
+                    opts=pulumi.ResourceOptions(
+                        parent=self, additional_secret_outputs=["psk"], depends_on=built[-1:]
+                    ),
+                )
+            )
+        self.ha_mode = pulumi.Output.from_input(str(ha_mode))
+        self.connection_ids = pulumi.Output.all(*(c.id for c in built))
+        self.ike_policy_id = ike_policy.id
+        self.ipsec_policy_id = ipsec_policy.id
+        self.tunnels = pulumi.Output.from_input(plans)
+        self.psk = secret_psk
+        self.register_outputs(
+            {
+                "haMode": self.ha_mode,
+                "connectionIds": self.connection_ids,
+                "ikePolicyId": self.ike_policy_id,
+                "ipsecPolicyId": self.ipsec_policy_id,
+                "tunnels": [_camel(plan) for plan in plans],
+                "psk": self.psk,
+            }
+        )
+
+
+def _camel(plan: TunnelPlan) -> dict[str, str]:
+    """Engine property names are camelCase, as the component provider's schema spells them."""
+    return {
+        "".join(w.capitalize() if i else w for i, w in enumerate(k.split("_"))): v
+        for k, v in plan.items()
+    }
