@@ -205,7 +205,7 @@ class VpcConfig(_Model):
 
 
 class MemberConfig(_Model):
-    """One gateway member: a router with an external gateway (its IP is an EIP) and a VPN service."""
+    """One gateway member: a router with an external gateway (its IP is an EIP) + a VPN service."""
 
     name: Key
     """Stable key of the member, e.g. 'a' or 'b'."""

@@ -87,7 +87,8 @@ def load_stack(
     if not path.is_file():
         known = ", ".join(stack_names(project)) or "none"
         raise StackConfigError(
-            f"unknown stack '{stack}': no {path.name} in {project.stack_config_dir} (stacks: {known})"
+            f"unknown stack '{stack}': no {path.name} in {project.stack_config_dir}"
+            f" (stacks: {known})"
         )
     document = _read_yaml(path) or {}
     if not isinstance(document, dict):
@@ -98,14 +99,12 @@ def load_stack(
 
     out = StackConfig(project, stack, {})
     for key, spec in project.defaults.items():
-        value = spec.get("default") if isinstance(spec, dict) and "default" in spec else spec
-        if (
-            isinstance(spec, dict)
-            and ("type" in spec or "default" in spec)
-            and "default" not in spec
-        ):
-            continue
-        _put(out, _full_key(project.name, key), value, secrets, environ)
+        # Pulumi.yaml allows plain values or typed declarations with a default/value.
+        if isinstance(spec, dict) and {"type", "default", "value"} & set(spec):
+            if "value" not in spec and "default" not in spec:
+                continue
+            spec = spec.get("value", spec.get("default"))
+        _put(out, _full_key(project.name, key), spec, secrets, environ)
     for key, value in stack_values.items():
         _put(out, _full_key(project.name, str(key)), value, secrets, environ)
     return out
