@@ -141,16 +141,16 @@ class _Model(BaseModel):
 
 
 def _unique(items: list[Any], attr: str, what: str) -> list[Any]:
-    seen: set[str] = set()
+    seen: dict[str, int] = {}
     for index, item in enumerate(items):
         key = getattr(item, attr)
         if key in seen:
             raise PydanticCustomError(
                 "duplicate",
-                "duplicate {what} {key!r} at position {index}",
-                {"what": what, "key": key, "index": index},
+                "duplicate {what} '{key}' (first used at position {first})",
+                {"what": what, "key": key, "first": seen[key], "loc": (index, attr), "value": key},
             )
-        seen.add(key)
+        seen[key] = index
     return items
 
 
@@ -529,3 +529,39 @@ def _describe(err: Mapping[str, Any]) -> str:
     if isinstance(value, Mapping):
         return f"{_path(loc)}: {message}"
     return f"{_path(loc)} = {_show(value)}: {message}"
+
+
+def stack_file_schema() -> dict[str, Any]:
+    """JSON Schema of a ``Pulumi.<stack>.yaml`` file, generated from the models."""
+    models = StackConfig.model_json_schema(by_alias=True, ref_template="#/$defs/{model}")
+    defs = models.pop("$defs", {})
+    keys = models["properties"]
+    properties: dict[str, Any] = {f"{NAMESPACE}:{k}": v for k, v in keys.items()}
+    properties[f"{NAMESPACE}:psk"] = {
+        "description": "Pre-shared key of every site: only as a secret "
+        "(`pulumi config set --secret psk`); generated per site when absent.",
+        "type": "object",
+        "properties": {"secure": {"type": "string"}},
+        "required": ["secure"],
+        "additionalProperties": False,
+    }
+    known = "|".join(re.escape(k) for k in [*keys, "psk"])
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://site-vpn.dev/schema/stack-config.schema.json",
+        "title": "site-vpn stack file (stacks/Pulumi.<stack>.yaml)",
+        "type": "object",
+        "properties": {
+            "config": {
+                "type": "object",
+                "properties": properties,
+                "required": [f"{NAMESPACE}:{k}" for k in models.get("required", [])],
+                # Other namespaces (openstack:, ...) pass; unknown site-vpn keys do not.
+                "propertyNames": {"not": {"pattern": f"^{NAMESPACE}:(?!({known})$)"}},
+            },
+            "secretsprovider": {"type": "string"},
+            "encryptedkey": {"type": "string"},
+            "encryptionsalt": {"type": "string"},
+        },
+        "$defs": defs,
+    }

@@ -1,0 +1,26 @@
+# Two commands for a fresh machine (see README): `make plan` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STACK  ?= dev
+
+.PHONY: plan test lint schemas
+
+# The virtual environment is made on first use and refreshed when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet --editable ".[test]"
+	touch $@
+
+plan: $(VENV)/.installed
+	$(BIN)/site-vpn plan $(STACK)
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+
+test: lint
+	$(BIN)/python -m pytest
+
+schemas: $(VENV)/.installed
+	$(BIN)/python -m components.schemas

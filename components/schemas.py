@@ -1,0 +1,25 @@
+"""Regenerate the checked-in schemas: ``python -m components.schemas``."""
+
+import json
+from pathlib import Path
+
+from components.config import stack_file_schema
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGETS = {ROOT / "stacks" / "stack-config.schema.json": stack_file_schema}
+
+
+def render(build) -> str:
+    """The file content for one schema."""
+    return json.dumps(build(), indent=2, sort_keys=True) + "\n"
+
+
+def main() -> None:
+    """Write every schema."""
+    for path, build in TARGETS.items():
+        path.write_text(render(build))
+        print(f"wrote {path.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,134 @@
+"""Shared fixtures: the real program under the SDK runtime, with a fake cloud that answers
+what a real OpenStack would (EIPs, ids, name lookups)."""
+
+import copy
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from netaddr import IPNetwork
+
+from sitevpn.engine import runtime, stackconfig
+
+ROOT = Path(__file__).resolve().parent.parent
+PSK = "Sup3r-Secret_PSK+for/tests=2026"  # used as the configured secret in many tests
+
+
+class FakeOpenStack(runtime.EchoBackend):
+    """Echo backend plus what tests need a cloud for: EIPs for VPN services, generated
+    passwords, and answers to name lookups of existing networks, subnets, routers and groups."""
+
+    def __init__(self, subnets: dict[str, str] | None = None) -> None:
+        self.eips = iter(IPNetwork("198.51.100.0/24").iter_hosts())
+        self.subnets = (
+            subnets
+            if subnets is not None
+            else {
+                "app": "192.168.1.0/24",
+                "db": "192.168.2.0/24",
+            }
+        )
+        self.invokes: list[tuple[str, dict]] = []
+
+    def create(self, resource, preview):
+        rid, outputs = super().create(resource, preview)
+        if resource.type == "openstack:vpnaas/service:Service" and not preview:
+            outputs["externalV4Ip"] = str(next(self.eips))
+        if resource.type == "random:index/randomPassword:RandomPassword" and not preview:
+            outputs["result"] = {
+                runtime.SIG_KEY: runtime.SECRET_SIG,
+                "value": "Gen3rated-PSK_value+0123456789ab",
+            }
+        return rid, outputs
+
+    def invoke(self, token, args, preview):
+        self.invokes.append((token, args))
+        kind = token.split(":")[-1]
+        if kind == "getSubnet":
+            name = args.get("name") or args.get("subnetId")
+            if name not in self.subnets:
+                raise KeyError(f"no subnet {name}")
+            return {"id": f"subnet-{name}", "cidr": self.subnets[name], "networkId": "net-vpc"}
+        if kind in ("getNetwork", "getRouter", "getSecGroup"):
+            return {"id": f"{kind[3:].lower()}-{args.get('name')}", "name": args.get("name")}
+        raise AssertionError(f"unexpected invoke {token}")
+
+
+def stack_config(stack: str) -> dict[str, Any]:
+    """The stack file's site-vpn values as Python objects (for mutation in tests)."""
+    project = stackconfig.load_project(ROOT)
+    loaded = stackconfig.load_stack(project, stack)
+    return {
+        k.split(":", 1)[1]: json.loads(v) if v[:1] in "[{" else v
+        for k, v in loaded.values.items()
+        if k.startswith("site-vpn:")
+    }
+
+
+def engine_config(values: dict[str, Any]) -> dict[str, str]:
+    """Python values -> the engine's config map (structured values as JSON)."""
+    return {
+        f"site-vpn:{k}": json.dumps(v) if isinstance(v, dict | list) else str(v)
+        for k, v in values.items()
+    }
+
+
+@pytest.fixture
+def run_program() -> Callable[..., runtime.Capture]:
+    """Run the real __main__.py with a config; returns the capture (and the backend)."""
+
+    def run(
+        values: dict[str, Any],
+        *,
+        stack: str = "test",
+        preview: bool = False,
+        psk: str | None = None,
+        backend: FakeOpenStack | None = None,
+    ) -> runtime.Capture:
+        config = engine_config(values)
+        secret_keys = set()
+        if psk is not None:
+            config["site-vpn:psk"] = psk
+            secret_keys.add("site-vpn:psk")
+        capture = runtime.run_project(
+            ROOT / "__main__.py",
+            project="site-vpn",
+            stack=stack,
+            config=config,
+            secret_keys=secret_keys,
+            preview=preview,
+            backend=backend or FakeOpenStack(),
+        )
+        return capture
+
+    return run
+
+
+@pytest.fixture
+def dev() -> dict[str, Any]:
+    """A fresh copy of the dev stack's values."""
+    return copy.deepcopy(stack_config("dev"))
+
+
+@pytest.fixture
+def prod() -> dict[str, Any]:
+    """A fresh copy of the prod stack's values."""
+    return copy.deepcopy(stack_config("prod"))
+
+
+def unwrap(value: Any) -> Any:
+    """Wire value -> plain value (secrets unwrapped), for assertions on inputs."""
+    if isinstance(value, dict) and value.get(runtime.SIG_KEY) == runtime.SECRET_SIG:
+        return unwrap(value["value"])
+    if isinstance(value, dict):
+        return {k: unwrap(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unwrap(v) for v in value]
+    return value
+
+
+def is_secret(value: Any) -> bool:
+    """True when a wire value is wrapped as a secret."""
+    return isinstance(value, dict) and value.get(runtime.SIG_KEY) == runtime.SECRET_SIG
