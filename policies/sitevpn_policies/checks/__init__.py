@@ -1,0 +1,1 @@
+"""Pure checks (no Pulumi import): tested with tables and hypothesis."""
