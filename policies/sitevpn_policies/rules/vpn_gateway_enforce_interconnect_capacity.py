@@ -54,10 +54,14 @@ def validate(args, report):
 
 POLICY = StackValidationPolicy(
     name="vpn-gateway-enforce-interconnect-capacity",
-    description="The VPN gateway's interconnection subnet must have at least 4 assignable addresses.",
+    description="The VPN gateway's interconnection subnet must have at least 4 assignable "
+    "addresses.",
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.MEDIUM,
-    remediation_steps="Choose an interconnection subnet of /29 or larger (network, gateway and broadcast are not assignable).",
+    remediation_steps=(
+        "Choose an interconnection subnet of /29 or larger (network, gateway and broadcast "
+        "addresses are not assignable)."
+    ),
     config_schema=SCHEMA,
     validate=validate,
 )

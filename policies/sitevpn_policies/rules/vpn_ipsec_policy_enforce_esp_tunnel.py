@@ -36,6 +36,8 @@ POLICY = ResourceValidationPolicy(
     description="IPsec policies must use the esp transform in tunnel mode.",
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.HIGH,
-    remediation_steps="Set transform_protocol='esp' and encapsulation_mode='tunnel' on the IpSecPolicy.",
+    remediation_steps=(
+        "Set transform_protocol='esp' and encapsulation_mode='tunnel' on the IpSecPolicy."
+    ),
     validate=validate,
 )

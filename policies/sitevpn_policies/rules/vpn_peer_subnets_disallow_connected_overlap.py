@@ -23,7 +23,7 @@ SCHEMA = PolicyConfigSchema(
             "type": "array",
             "items": {"type": "string"},
             "default": [],
-            "description": "CIDRs the VPC already reaches (Direct Connect, Cloud Connect, peering).",
+            "description": "CIDRs the VPC already reaches (Direct/Cloud Connect, peering).",
         }
     }
 )

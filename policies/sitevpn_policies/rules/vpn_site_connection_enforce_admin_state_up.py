@@ -28,6 +28,8 @@ POLICY = ResourceValidationPolicy(
     # Advisory: taking a tunnel down on purpose (maintenance) is an operator's call.
     enforcement_level=EnforcementLevel.ADVISORY,
     severity=Severity.LOW,
-    remediation_steps="Set admin_state_up=True, or accept the advisory while the tunnel is down on purpose.",
+    remediation_steps=(
+        "Set admin_state_up=True, or accept the advisory while the tunnel is down on purpose."
+    ),
     validate=validate,
 )

@@ -40,7 +40,8 @@ def validate(args, report):
 
 POLICY = ResourceValidationPolicy(
     name="vpn-site-connection-enforce-dpd",
-    description="Dead peer detection must restart or hold, with a timeout greater than its interval.",
+    description="Dead peer detection must restart or hold, with a timeout greater than its "
+    "interval.",
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.MEDIUM,
     remediation_steps=(

@@ -16,7 +16,7 @@ from ..support import (
 
 
 def _gateway_of(connection) -> object:
-    """The gateway a connection terminates on: the VpnGateway owning its service, else the service."""
+    """The gateway a connection terminates on: its service's VpnGateway, else the service."""
     service = dependency(connection, "vpnserviceId")
     if service is not None and service.parent is not None:
         return ("urn", service.parent.urn)
@@ -62,6 +62,9 @@ POLICY = StackValidationPolicy(
     description="A tunnel interface /30 must not be used twice on one VPN gateway.",
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.MEDIUM,
-    remediation_steps="Give every connection of the gateway its own /30 (e.g. 169.254.70.0/30, 169.254.71.0/30, ...).",
+    remediation_steps=(
+        "Give every connection of the gateway its own /30 (e.g. 169.254.70.0/30, "
+        "169.254.71.0/30, ...)."
+    ),
     validate=validate,
 )
