@@ -3,6 +3,7 @@ what a real OpenStack would (EIPs, ids, name lookups)."""
 
 import copy
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,9 @@ from netaddr import IPNetwork
 from sitevpn.engine import runtime, stackconfig
 
 ROOT = Path(__file__).resolve().parent.parent
+# The policy pack is a folder of its own (as the engine runs it); its package is importable here.
+if str(ROOT / "policies") not in sys.path:
+    sys.path.insert(0, str(ROOT / "policies"))
 PSK = "Sup3r-Secret_PSK+for/tests=2026"  # used as the configured secret in many tests
 
 

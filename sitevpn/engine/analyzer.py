@@ -357,22 +357,24 @@ class PackSession:
             provider = providers.get(reg.provider)
             if provider is not None:
                 request.provider.CopyFrom(_provider(provider))
-            self._collect(report, self.transport.call("Analyze", request))
+            self._collect(report, self.transport.call("Analyze", request), reg.urn)
         stack_request = analyzer_pb2.AnalyzeStackRequest(
             resources=list(_stack_resources(capture, providers))
         )
-        self._collect(report, self.transport.call("AnalyzeStack", stack_request))
+        self._collect(report, self.transport.call("AnalyzeStack", stack_request), capture.stack_urn)
         return report
 
     @staticmethod
-    def _collect(report: Report, response: Any) -> None:
+    def _collect(report: Report, response: Any, default_urn: str) -> None:
+        # As the engine does: a diagnostic without a URN belongs to the analyzed resource
+        # (Analyze) or to the root stack (AnalyzeStack).
         for d in response.diagnostics:
             report.diagnostics.append(
                 Diagnostic(
                     policy=d.policyName,
                     enforcement_level=LEVEL_NAMES.get(d.enforcementLevel, "advisory"),
                     message=d.message,
-                    urn=d.urn,
+                    urn=d.urn or default_urn,
                     severity=SEVERITIES.get(d.severity, ""),
                     description=d.description,
                 )

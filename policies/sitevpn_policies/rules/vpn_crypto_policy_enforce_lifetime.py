@@ -57,7 +57,7 @@ def validate(args, report):
                     args.resource_type,
                     f"{field}.value",
                     value,
-                    f"lifetime must be {low}-{high} seconds",
+                    f"lifetime must be {low:g}-{high:g} seconds",
                     defaulted=defaulted,
                 )
             )

@@ -46,7 +46,7 @@ def validate(args, report):
                 args.resource_type,
                 field,
                 f"{len(fields)} subnets",
-                f"at most {limit} peer subnets per connection",
+                f"at most {limit:g} peer subnets per connection",
             )
         )
 

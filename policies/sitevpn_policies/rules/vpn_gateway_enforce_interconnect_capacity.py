@@ -45,7 +45,7 @@ def validate(args, report):
                         "interconnectSubnet",
                         text,
                         f"offers {assignable_addresses(net)} assignable addresses, "
-                        f"needs at least {wanted}",
+                        f"needs at least {wanted:g}",
                     ),
                     gateway.urn,
                 )

@@ -33,7 +33,7 @@ def validate(args, report):
                 args.resource_type,
                 "mtu",
                 mtu,
-                f"must be at least {low}",
+                f"must be at least {low:g}",
                 defaulted=defaulted,
             )
         )

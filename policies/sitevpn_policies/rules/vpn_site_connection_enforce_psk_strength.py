@@ -40,7 +40,7 @@ def validate(args, report):
             )
         )
         return
-    for problem in psk_problems(str(psk), config(args, SCHEMA, "minPskLength")):
+    for problem in psk_problems(str(psk), int(config(args, SCHEMA, "minPskLength"))):
         report(violation(args.name, args.resource_type, "psk", None, problem, show=False))
 
 
