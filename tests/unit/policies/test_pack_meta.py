@@ -114,3 +114,14 @@ def test_policies_stand_alone():
 def test_pack_manifest():
     manifest = (PACK / "PulumiPolicy.yaml").read_text()
     assert "name: python" in manifest and "version:" in manifest
+
+
+def test_readme_lists_every_policy_with_its_level():
+    rules, _ = _pack()
+    readme = (ROOT / "README.md").read_text()
+    rows = {line.split("|")[1].strip(" `"): line for line in readme.splitlines()
+            if line.startswith("| `vpn-")}
+    for rule in rules:
+        policy = rule.POLICY
+        assert policy.name in rows, f"README misses {policy.name}"
+        assert f"| {policy.enforcement_level.value} |" in rows[policy.name]
