@@ -5,6 +5,7 @@ from typing import Any
 
 def hub_config(sites: int, subnets_per_site: int = 10) -> dict[str, Any]:
     """site-vpn config values for one active-active gateway with ``sites`` sites."""
+
     def subnet(index: int) -> str:
         return f"10.{index // 256}.{index % 256}.0/24"
 

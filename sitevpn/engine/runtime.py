@@ -145,6 +145,7 @@ class RecordingMonitor(mocks.MockMonitor):
         self.preview = preview
         self.capture = capture
         self._default_providers: dict[tuple[str, str], str] = {}
+        self._registered: dict[str, Registration] = {}
 
     def _default_provider(self, type_: str, version: str) -> str:
         package = type_.split(":", 1)[0]
@@ -194,6 +195,7 @@ class RecordingMonitor(mocks.MockMonitor):
             ignore_changes=list(request.ignoreChanges),
         )
         self.capture.resources.append(reg)
+        self._registered[urn] = reg
         if not reg.custom:
             return resource_pb2.RegisterResourceResponse(urn=urn)
         reg.id, reg.outputs = self.backend.create(reg, self.preview)
@@ -204,13 +206,13 @@ class RecordingMonitor(mocks.MockMonitor):
         )
 
     def RegisterResourceOutputs(self, request):
-        outputs = _from_struct(request.outputs)
+        outputs = _mask_unknown_secrets(_from_struct(request.outputs))
         if request.urn == self.capture.stack_urn:
             self.capture.stack_outputs = outputs
         else:
-            for reg in self.capture.resources:
-                if reg.urn == request.urn:
-                    reg.outputs = outputs
+            reg = self._registered.get(request.urn)
+            if reg is not None:
+                reg.outputs = outputs
         return empty_pb2.Empty()
 
     def Invoke(self, request):

@@ -119,8 +119,11 @@ def test_pack_manifest():
 def test_readme_lists_every_policy_with_its_level():
     rules, _ = _pack()
     readme = (ROOT / "README.md").read_text()
-    rows = {line.split("|")[1].strip(" `"): line for line in readme.splitlines()
-            if line.startswith("| `vpn-")}
+    rows = {
+        line.split("|")[1].strip(" `"): line
+        for line in readme.splitlines()
+        if line.startswith("| `vpn-")
+    }
     for rule in rules:
         policy = rule.POLICY
         assert policy.name in rows, f"README misses {policy.name}"

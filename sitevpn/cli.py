@@ -1,0 +1,113 @@
+"""site-vpn command line: ``site-vpn plan <stack>``.
+
+Exit codes: 0 clean (advisories allowed), 1 a mandatory policy is violated, 2 configuration or
+usage error (bad stack file, unknown stack, invalid config, unusable policy config).
+"""
+
+import argparse
+import json
+import sys
+import time
+from importlib import metadata
+from pathlib import Path
+
+from sitevpn.plan import PlanError, default_pack, make_plan
+
+
+def _version() -> str:
+    try:
+        return metadata.version("site-vpn")
+    except metadata.PackageNotFoundError:  # running from a checkout without install
+        return "0+unknown"
+
+
+def _secret(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError("expected KEY=VALUE (e.g. psk=...)")
+    return key, value
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="site-vpn", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--version", action="version", version=f"site-vpn {_version()}")
+    commands = parser.add_subparsers(dest="command", required=True)
+    plan = commands.add_parser(
+        "plan",
+        help="preview a stack offline and run the policy pack on it",
+        description="Run the program for STACK under the Pulumi SDK in preview mode (no cloud, "
+        "no Pulumi CLI), evaluate the policy pack as the engine would, print the plan.",
+    )
+    plan.add_argument("stack", help="stack name: stacks/Pulumi.<stack>.yaml")
+    plan.add_argument("--project", default=".", help="project folder (default: .)")
+    plan.add_argument("--policy-pack", help="policy pack folder (default: <project>/policies)")
+    plan.add_argument("--no-policy-pack", action="store_true", help="skip the policies")
+    plan.add_argument("--policy-pack-config", type=Path, help="JSON config for the pack")
+    plan.add_argument(
+        "--protocol",
+        choices=["inprocess", "grpc"],
+        default="inprocess",
+        help="evaluate the pack in this process or as a plugin over gRPC",
+    )
+    plan.add_argument("--format", choices=["text", "json", "sarif"], default="text")
+    plan.add_argument(
+        "--secret",
+        type=_secret,
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="value of a secure config key (or set PULUMI_CONFIG_<KEY>, e.g. "
+        "PULUMI_CONFIG_SITE_VPN_PSK); otherwise it stays unknown",
+    )
+    plan.add_argument("--timings", action="store_true", help="print a time breakdown to stderr")
+    return parser
+
+
+def _fail(message: str) -> int:
+    for i, line in enumerate(message.strip().splitlines()):
+        sys.stderr.write(("error: " if i == 0 else "       ") + line + "\n")
+    return 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``site-vpn`` console script."""
+    started = time.perf_counter()
+    args = _parser().parse_args(argv)
+    pack_config = None
+    if args.policy_pack_config is not None:
+        try:
+            pack_config = json.loads(args.policy_pack_config.read_text())
+        except (OSError, ValueError) as exc:
+            return _fail(f"policy pack config {args.policy_pack_config}: {exc}")
+        if not isinstance(pack_config, dict):
+            return _fail(f"policy pack config {args.policy_pack_config}: expected a JSON object")
+    pack_dir = None if args.no_policy_pack else (args.policy_pack or default_pack(args.project))
+    try:
+        plan = make_plan(
+            args.project,
+            args.stack,
+            pack_dir=pack_dir,
+            pack_config=pack_config,
+            protocol=args.protocol,
+            secrets=dict(args.secret),
+        )
+    except PlanError as exc:
+        return _fail(str(exc))
+
+    from sitevpn import render
+
+    if args.format == "json":
+        render.render_json(plan, sys.stdout)
+    elif args.format == "sarif":
+        render.render_sarif(plan, sys.stdout, _version())
+    else:
+        render.render_text(plan, sys.stdout)
+    if args.timings:
+        total = time.perf_counter() - started
+        parts = ", ".join(f"{k} {v:.2f} s" for k, v in plan.timings.items())
+        sys.stderr.write(f"timings: {parts}, total in process {total:.2f} s\n")
+    return plan.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

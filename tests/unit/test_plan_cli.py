@@ -1,0 +1,254 @@
+"""site-vpn plan: the README's first command, end to end (exit codes, formats, secrets)."""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from sitevpn import cli
+from tests.conftest import ROOT
+
+WEAK = "weak-and-short"
+
+
+@pytest.fixture
+def project(tmp_path):
+    """A project folder with the real program and pack, and room for extra stack files."""
+    for name in ("Pulumi.yaml", "__main__.py"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    for name in ("components", "policies"):
+        (tmp_path / name).symlink_to(ROOT / name)
+    shutil.copytree(ROOT / "stacks", tmp_path / "stacks")
+    return tmp_path
+
+
+def write_stack(project, name, config=None, text=None):
+    path = project / "stacks" / f"Pulumi.{name}.yaml"
+    path.write_text(text if text is not None else yaml.safe_dump({"config": config}))
+    return path
+
+
+def dev_config():
+    return yaml.safe_load((ROOT / "stacks" / "Pulumi.dev.yaml").read_text())["config"]
+
+
+def plan(capsys, *args):
+    code = cli.main(["plan", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_example_stacks_plan_clean(capsys, stack):
+    code, out, err = plan(capsys, stack, "--project", str(ROOT))
+    assert code == 0, err
+    assert f"Previewing site-vpn (stack {stack}) offline" in out
+    assert "openstack:vpnaas/siteConnection:SiteConnection  site-vpn-dc1-pair-conn1" in out
+    assert "psk=[secret]" in out
+    assert re.search(r"Plan: \d+ to create; policies: 0 mandatory, \d+ advisory: PASSED", out)
+    assert "\033[" not in out  # no colour when not a terminal
+
+
+def test_overlap_and_weak_crypto_fail_with_exit_1(capsys, project):
+    config = dev_config()
+    config["site-vpn:sites"][0]["subnets"] = ["172.16.0.0/16", "192.168.8.0/24"]
+    config["site-vpn:ike"] = {"auth": "sha1", "dhGroup": "group5"}
+    write_stack(project, "bad", config)
+    code, out, _ = plan(capsys, "bad", "--project", str(project))
+    assert code == 1
+    assert "mandatory (3)" in out
+    assert "vpn-subnets-disallow-overlap [critical]  site-vpn-dc1-cgw-peer" in out
+    assert "'192.168.8.0/24': overlaps local subnet 192.168.0.0/16" in out
+    assert "site-vpn-dc1-pair-ike (IkePolicy).authAlgorithm = 'sha1': is a weak algorithm" in out
+    assert "site-vpn-dc1-pair-ike (IkePolicy).pfs = 'group5'" in out
+    assert out.rstrip().endswith("FAILED")
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "expected"),
+    [
+        (
+            "broken",
+            "config:\n  site-vpn:vpc: [unclosed\n",
+            r"Pulumi\.broken\.yaml:.*line \d+ column \d+",
+        ),
+        ("typo", None, r"site-vpn:gatway: unknown key \(value not shown\)"),
+    ],
+)
+def test_bad_stack_files_exit_2_with_one_clear_line(capsys, project, name, text, expected):
+    if text is None:
+        config = dev_config()
+        config["site-vpn:gatway"] = config["site-vpn:gateway"]
+        write_stack(project, name, config)
+    else:
+        write_stack(project, name, text=text)
+    code, out, err = plan(capsys, name, "--project", str(project))
+    assert code == 2 and out == ""
+    assert re.search(expected, err)
+    assert "Traceback" not in err
+    problem_lines = [line for line in err.splitlines() if "site-vpn:" in line or "yaml" in line]
+    assert len(problem_lines) == 1
+
+
+def test_unknown_stack_exits_2(capsys):
+    code, out, err = plan(capsys, "staging", "--project", str(ROOT))
+    assert code == 2 and out == ""
+    assert err.startswith("error: unknown stack 'staging': no Pulumi.staging.yaml")
+    assert "(stacks: dev, prod)" in err and len(err.strip().splitlines()) == 1
+
+
+def test_usage_error_exits_2(capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["plan"])
+    assert exc.value.code == 2
+
+
+@pytest.mark.parametrize("fmt", ["json", "sarif"])
+def test_machine_formats_carry_every_violation(capsys, project, fmt):
+    config = dev_config()
+    config["site-vpn:sites"][0]["subnets"] = ["192.168.8.0/24", "100.64.0.0/24"]
+    config["site-vpn:ipsec"] = {"transform": "ah"}
+    write_stack(project, "bad", config)
+    code, out, _ = plan(capsys, "bad", "--project", str(project), "--format", fmt)
+    assert code == 1
+    document = json.loads(out)
+    _, text, _ = plan(capsys, "bad", "--project", str(project))
+    expected = sorted(re.findall(r"[✗!] (vpn-[a-z0-9-]+)", text))
+    if fmt == "json":
+        assert sorted(v["policy"] for v in document["violations"]) == expected
+        assert document["summary"]["passed"] is False
+        assert document["summary"]["mandatory"] == len(
+            [v for v in document["violations"] if v["enforcementLevel"] == "mandatory"]
+        )
+        assert all(r["inputs"].get("psk") in (None, "[secret]") for r in document["resources"])
+    else:
+        assert document["version"] == "2.1.0"
+        run = document["runs"][0]
+        rules = run["tool"]["driver"]["rules"]
+        assert len(rules) == 22 and all(r["shortDescription"]["text"] for r in rules)
+        results = run["results"]
+        assert sorted(r["ruleId"] for r in results) == expected
+        for r in results:
+            assert rules[r["ruleIndex"]]["id"] == r["ruleId"]
+            assert r["level"] in ("error", "warning") and r["message"]["text"]
+            assert (
+                r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                == "stacks/Pulumi.bad.yaml"
+            )
+            assert r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"].startswith(
+                "urn:pulumi:bad::site-vpn::"
+            )
+        assert {r["level"] for r in results} == {"error", "warning"}
+
+
+def test_in_process_and_grpc_give_the_same_violations(capsys, project):
+    config = dev_config()
+    config["site-vpn:sites"][0]["subnets"] = ["192.168.8.0/24"]
+    config["site-vpn:dpd"] = {"action": "clear"}
+    write_stack(project, "bad", config)
+    results = {}
+    for protocol in ("inprocess", "grpc"):
+        code, out, _ = plan(
+            capsys, "bad", "--project", str(project), "--format", "json", "--protocol", protocol
+        )
+        assert code == 1
+        results[protocol] = sorted(
+            json.dumps(v, sort_keys=True) for v in json.loads(out)["violations"]
+        )
+    assert results["inprocess"] == results["grpc"] and results["grpc"]
+
+
+@pytest.fixture
+def secure_stack(project):
+    config = dev_config()
+    config["site-vpn:psk"] = {"secure": "v1:bm90LWRlY3J5cHRhYmxlLW9mZmxpbmU="}
+    write_stack(project, "secure", config)
+    return project
+
+
+def test_secure_value_without_a_source_stays_unknown(capsys, secure_stack, monkeypatch):
+    monkeypatch.delenv("PULUMI_CONFIG_SITE_VPN_PSK", raising=False)
+    code, out, _ = plan(capsys, "secure", "--project", str(secure_stack))
+    assert code == 0
+    assert "Secrets not given (unknown, as a preview that cannot decrypt them): site-vpn:psk" in out
+    assert "can't run policy 'vpn-site-connection-enforce-psk-strength'" in out
+    assert "random:index/randomPassword" not in out  # a configured PSK, just not known here
+    assert "unknown-secret" not in out
+
+
+def test_secure_value_from_the_command_line(capsys, secure_stack):
+    code, out, err = plan(
+        capsys, "secure", "--project", str(secure_stack), "--secret", f"psk={WEAK}"
+    )
+    assert code == 1
+    assert "conn1 (SiteConnection).psk = [secret]: length 14 is outside 16-128" in out
+    assert WEAK not in out and WEAK not in err
+
+
+def test_secure_value_from_the_environment(capsys, secure_stack, monkeypatch):
+    monkeypatch.setenv("PULUMI_CONFIG_SITE_VPN_PSK", "Str0ng+Enough_Key-2026")
+    code, out, _ = plan(capsys, "secure", "--project", str(secure_stack), "--format", "json")
+    assert code == 0
+    assert "Str0ng+Enough_Key-2026" not in out
+    assert not [v for v in json.loads(out)["violations"] if v["policy"].endswith("psk-strength")]
+
+
+def test_policy_pack_config(capsys, project, tmp_path):
+    config = dev_config()
+    config["site-vpn:ike"] = {"version": "v1"}
+    write_stack(project, "v1", config)
+    assert plan(capsys, "v1", "--project", str(project))[0] == 1
+    allow = tmp_path / "allow.json"
+    allow.write_text(json.dumps({"vpn-ike-policy-enforce-ikev2": {"allowIkeV1": True}}))
+    assert plan(capsys, "v1", "--project", str(project), "--policy-pack-config", str(allow))[0] == 0
+    advisory = tmp_path / "advisory.json"
+    advisory.write_text(json.dumps({"all": "advisory"}))
+    code, out, _ = plan(
+        capsys, "v1", "--project", str(project), "--policy-pack-config", str(advisory)
+    )
+    assert code == 0 and "ikeVersion = 'v1'" in out
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    code, _, err = plan(
+        capsys, "v1", "--project", str(project), "--policy-pack-config", str(broken)
+    )
+    assert code == 2 and err.startswith("error: policy pack config")
+    invalid = tmp_path / "invalid.json"
+    invalid.write_text(json.dumps({"vpn-site-connection-enforce-mtu": {"minMtu": "big"}}))
+    code, _, err = plan(
+        capsys, "v1", "--project", str(project), "--policy-pack-config", str(invalid)
+    )
+    assert (
+        code == 2
+        and "policy vpn-site-connection-enforce-mtu: config minMtu: 'big' is not of type 'integer'"
+        in err
+    )
+
+
+def test_colour_only_when_asked(project):
+    from sitevpn import render
+    from sitevpn.plan import default_pack, make_plan
+
+    plan_ = make_plan(ROOT, "dev", pack_dir=default_pack(ROOT))
+    import io
+
+    plain, coloured = io.StringIO(), io.StringIO()
+    render.render_text(plan_, plain, colour=False)
+    render.render_text(plan_, coloured, colour=True)
+    assert "\033[" not in plain.getvalue() and "\033[1;32mPASSED" in coloured.getvalue()
+
+
+def test_console_script_cold_start():
+    """The installed entry point, as the README runs it (a fresh interpreter)."""
+    exe = shutil.which("site-vpn", path=os.path.dirname(sys.executable))
+    assert exe, "site-vpn console script is not installed in this environment"
+    result = subprocess.run(
+        [exe, "plan", "dev"], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert "PASSED" in result.stdout
