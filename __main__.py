@@ -11,3 +11,4 @@ pulumi.export("gatewayIps", vpn.gateway_ips)
 pulumi.export("localCidrs", vpn.local_cidrs)
 pulumi.export("interconnectSubnet", vpn.interconnect_subnet)
 pulumi.export("sites", vpn.sites)
+pulumi.export("deviceConfigs", vpn.device_configs)  # secret: holds the PSK

@@ -8,6 +8,7 @@ import pulumi
 import pulumi_openstack as openstack
 
 from components.customer_gateway import CustomerGateway
+from components.device_config import render_swanctl, site_design
 from components.enums import HaMode
 from components.topology import cidr_slug, connection_plan
 from components.vpn_connection_pair import (
@@ -106,6 +107,8 @@ class SiteVpn(pulumi.ComponentResource):
     """The interconnection subnet."""
     sites: pulumi.Output[list[SiteSummary]]
     """Per-site summary."""
+    device_configs: pulumi.Output[dict[str, str]]
+    """Per site, the customer device's strongSwan swanctl.conf (secret: it holds the PSK)."""
 
     def __init__(self, name: str, args: SiteVpnArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("sitevpn:index:SiteVpn", name, {}, opts)
@@ -125,6 +128,7 @@ class SiteVpn(pulumi.ComponentResource):
         self.pairs: dict[str, VpnConnectionPair] = {}
         self.customer_gateways: dict[str, CustomerGateway] = {}
         summaries = []
+        device_configs: dict[str, pulumi.Output[str]] = {}
         for site in args["sites"]:
             role = f"{name}-{site['name']}"
             customer = CustomerGateway(
@@ -164,6 +168,29 @@ class SiteVpn(pulumi.ComponentResource):
             pair = VpnConnectionPair(f"{role}-pair", pair_args, opts=child)
             self.customer_gateways[site["name"]] = customer
             self.pairs[site["name"]] = pair
+            design = {
+                "stack": pulumi.get_stack(),
+                "site": site["name"],
+                "ha_mode": str(ha_mode),
+                "members": member_names,
+                "customer_addresses": list(site["customer_addresses"]),
+                "customer_ike_id": site.get("customer_ike_id"),
+                "vpc_cidrs": [s["cidr"] for s in args["local_subnets"]],
+                "onprem_cidrs": list(site["subnets"]),
+                "tunnels": list(site["tunnels"]),
+                "ike": pair_args["ike"],
+                "ipsec": pair_args["ipsec"],
+                "dpd": pair_args["dpd"],
+                "mtu": mtu,
+            }
+            device_configs[site["name"]] = pulumi.Output.all(gateway.public_ips, pair.psk).apply(
+                lambda values, design=design: render_swanctl(
+                    site_design(
+                        **design, gateway_ips=dict(zip(member_names, values[0], strict=True))
+                    ),
+                    values[1],
+                )
+            )
             for group_key, group_id in groups.items():
                 self._open_group(f"{role}-{group_key}", group_id, site["subnets"])
             summaries.append(
@@ -182,6 +209,7 @@ class SiteVpn(pulumi.ComponentResource):
         self.local_cidrs = gateway.local_cidrs
         self.interconnect_subnet = gateway.interconnect_subnet
         self.sites = pulumi.Output.all(*summaries)
+        self.device_configs = pulumi.Output.secret(pulumi.Output.all(**device_configs))
         self.register_outputs(
             {
                 "haMode": self.ha_mode,
@@ -189,6 +217,7 @@ class SiteVpn(pulumi.ComponentResource):
                 "localCidrs": self.local_cidrs,
                 "interconnectSubnet": self.interconnect_subnet,
                 "sites": self.sites,
+                "deviceConfigs": self.device_configs,
             }
         )
 
