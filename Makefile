@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STACK  ?= dev
 
-.PHONY: plan test lint schemas
+.PHONY: plan test lint schemas system-deps
 
 # The virtual environment is made on first use and refreshed when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -19,7 +19,10 @@ plan: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 
-test: lint
+system-deps:
+	bash .ci/system-deps.sh
+
+test: lint system-deps
 	$(BIN)/python -m pytest
 
 schemas: $(VENV)/.installed
