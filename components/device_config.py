@@ -9,10 +9,14 @@ that are configured route-based.
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from components import defaults
 from components.enums import HaMode
 from components.topology import connection_plan, tunnel_other_end
+
+if TYPE_CHECKING:
+    from components.config import StackConfig
 
 DH_GROUPS = {
     "group2": "modp1024",
@@ -269,3 +273,33 @@ def render_swanctl(design: SiteDesign, psk: str) -> str:
         ]
     lines += ["}", ""]
     return "\n".join(lines)
+
+
+def designs_from_config(
+    cfg: "StackConfig", stack: str, gateway_ips: Mapping[str, str | None] | None = None
+) -> list[SiteDesign]:
+    """Every site's design straight from a validated stack config (the offline plan's view:
+    gateway addresses are unknown until deployment unless given)."""
+    ips = dict(gateway_ips or {})
+    members = [m.name for m in cfg.gateway.members]
+    return [
+        site_design(
+            stack=stack,
+            site=site.name,
+            ha_mode=str(cfg.gateway.ha_mode),
+            members=members,
+            gateway_ips={m: ips.get(m) for m in members},
+            customer_addresses=list(site.customer_gateway.addresses),
+            customer_ike_id=site.customer_gateway.ike_id,
+            vpc_cidrs=[str(s.cidr) for s in cfg.vpc.subnets],
+            onprem_cidrs=[str(c) for c in site.subnets],
+            tunnels=[
+                {"customer": str(t.customer), "gateway": t.gateway_address()} for t in site.tunnels
+            ],
+            ike=cfg.site_ike(site).model_dump(),
+            ipsec=cfg.site_ipsec(site).model_dump(),
+            dpd=cfg.site_dpd(site).model_dump(),
+            mtu=site.mtu or cfg.mtu,
+        )
+        for site in cfg.sites
+    ]

@@ -59,6 +59,13 @@ def _parser() -> argparse.ArgumentParser:
         help="value of a secure config key (or set PULUMI_CONFIG_<KEY>, e.g. "
         "PULUMI_CONFIG_SITE_VPN_PSK); otherwise it stays unknown",
     )
+    plan.add_argument(
+        "--device-config",
+        type=Path,
+        metavar="DIR",
+        help="also write each site's customer device configuration (swanctl.conf, "
+        "mode 0600) into DIR",
+    )
     plan.add_argument("--timings", action="store_true", help="print a time breakdown to stderr")
     return parser
 
@@ -95,6 +102,12 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(str(exc))
 
     from sitevpn import render
+
+    if args.device_config is not None:
+        from sitevpn.devices import write_device_configs
+
+        for path in write_device_configs(plan, args.device_config):
+            sys.stderr.write(f"device configuration: {path} (mode 0600)\n")
 
     if args.format == "json":
         render.render_json(plan, sys.stdout)

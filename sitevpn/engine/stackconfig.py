@@ -107,6 +107,13 @@ def load_stack(
         _put(out, _full_key(project.name, key), spec, secrets, environ)
     for key, value in stack_values.items():
         _put(out, _full_key(project.name, str(key)), value, secrets, environ)
+    unused = sorted(set(secrets) - out.secret_keys)
+    if unused:
+        raise StackConfigError(
+            f"--secret {', '.join(unused)}: stack '{stack}' has no secure value for "
+            f"{'these keys' if len(unused) > 1 else 'this key'} (set it with "
+            "`pulumi config set --secret` first)"
+        )
     return out
 
 
@@ -120,10 +127,6 @@ def _put(
             out.unknown_secrets.add(key)
             given = UNKNOWN_SECRET_MARKER
         out.values[key] = given
-        return
-    if key in secrets:
-        out.secret_keys.add(key)
-        out.values[key] = secrets[key]
         return
     out.values[key] = _engine_string(value)
 

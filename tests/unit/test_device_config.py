@@ -16,42 +16,84 @@ from components.device_config import (
 from components.enums import AuthAlgorithm, DhGroup, EncryptionAlgorithm
 
 
-@pytest.mark.parametrize(("group", "name"), [
-    ("group14", "modp2048"), ("group15", "modp3072"), ("group16", "modp4096"), ("group19", "ecp256"),
-    ("group20", "ecp384"), ("group21", "ecp521"), ("group31", "curve25519"),
-])
+@pytest.mark.parametrize(
+    ("group", "name"),
+    [
+        ("group14", "modp2048"),
+        ("group15", "modp3072"),
+        ("group16", "modp4096"),
+        ("group19", "ecp256"),
+        ("group20", "ecp384"),
+        ("group21", "ecp521"),
+        ("group31", "curve25519"),
+    ],
+)
 def test_dh_mapping(group, name):
     assert DH_GROUPS[group] == name
 
 
-@pytest.mark.parametrize(("enc", "auth", "group", "ike", "esp"), [
-    ("aes-256", "sha256", "group15", "aes256-sha256-modp3072", "aes256-sha256-modp3072"),
-    ("aes-128", "sha512", "group19", "aes128-sha512-ecp256", "aes128-sha512-ecp256"),
-    ("aes-256-gcm-16", "sha384", "group20", "aes256gcm16-prfsha384-ecp384", "aes256gcm16-ecp384"),
-    ("aes-128-ccm-8", "sha256", "group31", "aes128ccm8-prfsha256-curve25519", "aes128ccm8-curve25519"),
-    ("aes-256-ctr", "aes-xcbc", "group16", "aes256ctr-aesxcbc-modp4096", "aes256ctr-aesxcbc-modp4096"),
-])
+@pytest.mark.parametrize(
+    ("enc", "auth", "group", "ike", "esp"),
+    [
+        ("aes-256", "sha256", "group15", "aes256-sha256-modp3072", "aes256-sha256-modp3072"),
+        ("aes-128", "sha512", "group19", "aes128-sha512-ecp256", "aes128-sha512-ecp256"),
+        (
+            "aes-256-gcm-16",
+            "sha384",
+            "group20",
+            "aes256gcm16-prfsha384-ecp384",
+            "aes256gcm16-ecp384",
+        ),
+        (
+            "aes-128-ccm-8",
+            "sha256",
+            "group31",
+            "aes128ccm8-prfsha256-curve25519",
+            "aes128ccm8-curve25519",
+        ),
+        (
+            "aes-256-ctr",
+            "aes-xcbc",
+            "group16",
+            "aes256ctr-aesxcbc-modp4096",
+            "aes256ctr-aesxcbc-modp4096",
+        ),
+    ],
+)
 def test_proposals(enc, auth, group, ike, esp):
     assert ike_proposal(enc, auth, group) == ike
     assert esp_proposal(enc, auth, group) == esp
 
 
-@given(st.sampled_from(list(EncryptionAlgorithm)), st.sampled_from(list(AuthAlgorithm)),
-       st.sampled_from(list(DhGroup)))
+@given(
+    st.sampled_from(list(EncryptionAlgorithm)),
+    st.sampled_from(list(AuthAlgorithm)),
+    st.sampled_from(list(DhGroup)),
+)
 def test_every_neutron_value_maps(enc, auth, group):
     # every value the config accepts renders to a proposal ending in the DH group (PFS)
     assert esp_proposal(enc.value, auth.value, group.value).endswith(DH_GROUPS[group.value])
-    assert re.fullmatch(r"[a-z0-9]+-[a-z0-9]+-[a-z0-9]+", ike_proposal(enc.value, auth.value, group.value))
+    assert re.fullmatch(
+        r"[a-z0-9]+-[a-z0-9]+-[a-z0-9]+", ike_proposal(enc.value, auth.value, group.value)
+    )
 
 
 def design(ha_mode="active-active", addresses=("22.10.10.22",), ips=None, **extra):
     return site_design(
-        stack="dev", site="dc1", ha_mode=ha_mode, members=["a", "b"],
+        stack="dev",
+        site="dc1",
+        ha_mode=ha_mode,
+        members=["a", "b"],
         gateway_ips=ips if ips is not None else {"a": "198.51.100.1", "b": "198.51.100.2"},
-        customer_addresses=list(addresses), customer_ike_id=extra.pop("ike_id", None),
-        vpc_cidrs=["192.168.1.0/24", "192.168.2.0/24"], onprem_cidrs=["172.16.0.0/16"],
+        customer_addresses=list(addresses),
+        customer_ike_id=extra.pop("ike_id", None),
+        vpc_cidrs=["192.168.1.0/24", "192.168.2.0/24"],
+        onprem_cidrs=["172.16.0.0/16"],
         tunnels=[{"customer": "169.254.70.2/30"}, {"customer": "169.254.71.2/30"}],
-        ike=extra.pop("ike", {}), ipsec=extra.pop("ipsec", {}), dpd=extra.pop("dpd", {}), mtu=None,
+        ike=extra.pop("ike", {}),
+        ipsec=extra.pop("ipsec", {}),
+        dpd=extra.pop("dpd", {}),
+        mtu=None,
     )
 
 
@@ -79,10 +121,15 @@ def test_active_standby_rendering_prefers_connection_1():
 
 
 def test_overrides_and_identity():
-    text = render_swanctl(design(ike={"version": "v1", "lifetime_seconds": 28800, "dh_group": "group20"},
-                                 ipsec={"pfs": "group21", "lifetime_seconds": 1800},
-                                 dpd={"action": "hold", "interval_seconds": 10, "timeout_seconds": 40},
-                                 ike_id="dc1.example.net"), "k")
+    text = render_swanctl(
+        design(
+            ike={"version": "v1", "lifetime_seconds": 28800, "dh_group": "group20"},
+            ipsec={"pfs": "group21", "lifetime_seconds": 1800},
+            dpd={"action": "hold", "interval_seconds": 10, "timeout_seconds": 40},
+            ike_id="dc1.example.net",
+        ),
+        "k",
+    )
     assert "version = 1" in text and "proposals = aes256-sha256-ecp384" in text
     assert "esp_proposals = aes256-sha256-ecp521" in text and "life_time = 1800s" in text
     assert "dpd_action = trap" in text and "dpd_delay = 10s" in text

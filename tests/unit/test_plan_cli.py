@@ -252,3 +252,43 @@ def test_console_script_cold_start():
     )
     assert result.returncode == 0, result.stderr
     assert "PASSED" in result.stdout
+
+
+def test_device_configs_offline(capsys, tmp_path):
+    out_dir = tmp_path / "devices"
+    code, _, err = plan(capsys, "prod", "--project", str(ROOT), "--device-config", str(out_dir))
+    assert code == 0
+    files = sorted(p.name for p in out_dir.iterdir())
+    assert files == ["prod-dc1.swanctl.conf", "prod-dc2.swanctl.conf"]
+    for path in out_dir.iterdir():
+        assert path.stat().st_mode & 0o777 == 0o600
+        assert f"{path} (mode 0600)" in err
+    dc2 = (out_dir / "prod-dc2.swanctl.conf").read_text()
+    assert "local_addrs = 36.20.20.36" in dc2 and "local_addrs = 36.20.20.37" in dc2
+    assert "life_time = 1800s" in dc2  # the site's IPsec override
+    assert "id = dc2-vpn.example.net" in dc2
+    assert "remote_addrs = <EIP of gateway member a>" in dc2  # unknown until deployment
+    assert 'secret = "<PSK: not known offline' in dc2  # generated at deployment
+
+
+def test_device_configs_carry_a_given_secret(capsys, secure_stack, tmp_path):
+    code, out, err = plan(
+        capsys,
+        "secure",
+        "--project",
+        str(secure_stack),
+        "--device-config",
+        str(tmp_path),
+        "--secret",
+        "psk=Str0ng-Pre-Shared+Key",
+    )
+    assert code == 0
+    assert 'secret = "Str0ng-Pre-Shared+Key"' in (tmp_path / "secure-dc1.swanctl.conf").read_text()
+    assert "Str0ng-Pre-Shared+Key" not in out + err
+
+
+def test_a_secret_for_a_key_the_stack_does_not_have_is_refused(capsys):
+    code, out, err = plan(capsys, "prod", "--project", str(ROOT), "--secret", "psk=whatever")
+    assert code == 2 and out == ""
+    assert "--secret site-vpn:psk: stack 'prod' has no secure value for this key" in err
+    assert "whatever" not in err
