@@ -12,6 +12,8 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UnknownValueError
 
+from .checks.networks import Tagged, overlapping_pairs, parse_cidr
+
 IKE_POLICY = "openstack:vpnaas/ikePolicy:IkePolicy"
 IPSEC_POLICY = "openstack:vpnaas/ipSecPolicy:IpSecPolicy"
 SITE_CONNECTION = "openstack:vpnaas/siteConnection:SiteConnection"
@@ -252,3 +254,22 @@ def peek(props: Mapping[str, Any], key: str) -> Any:
         return props.get(key)
     except UnknownValueError:
         return "<unknown>"
+
+
+def peer_overlaps(
+    args: ResourceValidationArgs, others: list[str], kind: str
+) -> list[tuple[Tagged, Tagged]]:
+    """(peer, other) pairs where one of the resource's peer CIDRs overlaps one of ``others``
+    (reserved ranges, connected networks...), found by one sort-and-sweep."""
+    items = [Tagged(net, kind, text) for text in others if (net := parse_cidr(text)[0]) is not None]
+    if not items:
+        return []
+    for field, value in peer_cidr_fields(args):
+        net, _ = parse_cidr(value)
+        if net is not None:
+            items.append(Tagged(net, "peer", field))
+    return [
+        (a, b) if a.owner == "peer" else (b, a)
+        for a, b in overlapping_pairs(items)
+        if {a.owner, b.owner} == {"peer", kind}
+    ]

@@ -7,12 +7,11 @@ from pulumi_policy import (
     Severity,
 )
 
-from ..checks.networks import Tagged, overlapping_pairs, parse_cidr
 from ..support import (
     ENDPOINT_GROUP,
     SITE_CONNECTION,
     config,
-    peer_cidr_fields,
+    peer_overlaps,
     resource_policy_for,
     violation,
 )
@@ -39,27 +38,16 @@ SCHEMA = PolicyConfigSchema(
 @resource_policy_for({ENDPOINT_GROUP, SITE_CONNECTION})
 def validate(args, report):
     """No peer subnet overlaps a reserved range."""
-    items = [
-        Tagged(net, "reserved", text)
-        for text in config(args, SCHEMA, "reservedCidrs")
-        if (net := parse_cidr(text)[0]) is not None
-    ]
-    for field, value in peer_cidr_fields(args):
-        net, _ = parse_cidr(value)
-        if net is not None:
-            items.append(Tagged(net, "peer", field))
-    for a, b in overlapping_pairs(items):
-        if {a.owner, b.owner} == {"peer", "reserved"}:
-            peer, reserved = (a, b) if a.owner == "peer" else (b, a)
-            report(
-                violation(
-                    args.name,
-                    args.resource_type,
-                    peer.label,
-                    str(peer.net),
-                    f"overlaps the reserved range {reserved.label}",
-                )
+    for peer, other in peer_overlaps(args, config(args, SCHEMA, "reservedCidrs"), "reserved"):
+        report(
+            violation(
+                args.name,
+                args.resource_type,
+                peer.label,
+                str(peer.net),
+                f"overlaps the reserved range {other.label}",
             )
+        )
 
 
 POLICY = ResourceValidationPolicy(
