@@ -88,17 +88,19 @@ def build(cfg: StackConfig, name: str = "site-vpn") -> SiteVpn:
         "sites": [
             {
                 "name": site.name,
-                "customer_addresses": list(site.customer_gateway.addresses),
+                "customer_gateway": {
+                    "addresses": list(site.customer_gateway.addresses),
+                    **(
+                        {"ike_id": site.customer_gateway.ike_id}
+                        if site.customer_gateway.ike_id
+                        else {}
+                    ),
+                },
                 "subnets": [str(c) for c in site.subnets],
                 "tunnels": [
                     {"customer": str(t.customer), "gateway": t.gateway_address()}
                     for t in site.tunnels
                 ],
-                **(
-                    {"customer_ike_id": site.customer_gateway.ike_id}
-                    if site.customer_gateway.ike_id
-                    else {}
-                ),
                 **_overrides(site),
             }
             for site in cfg.sites

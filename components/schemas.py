@@ -6,7 +6,19 @@ from pathlib import Path
 from components.config import stack_file_schema
 
 ROOT = Path(__file__).resolve().parent.parent
-TARGETS = {ROOT / "stacks" / "stack-config.schema.json": stack_file_schema}
+
+
+def provider_schema() -> dict:
+    """The component provider's schema, exactly as GetSchema serves it."""
+    from components.provider import SiteVpnProvider
+
+    return SiteVpnProvider().schema_document()
+
+
+TARGETS = {
+    ROOT / "stacks" / "stack-config.schema.json": stack_file_schema,
+    ROOT / "components" / "schema.json": provider_schema,
+}
 
 
 def render(build) -> str:

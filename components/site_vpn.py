@@ -29,19 +29,26 @@ class TunnelArgs(TypedDict):
     """Cloud-side address (default: the other host of the customer's /30)."""
 
 
+class CustomerGatewaySpec(TypedDict):
+    """A site's customer (on-premises) gateway."""
+
+    addresses: Sequence[str]
+    """Public address(es): one for active-active, two for active-standby (IPv4 or FQDN)."""
+    ike_id: NotRequired[str]
+    """IKE identity of the customer device (default: each address)."""
+
+
 class SiteArgs(TypedDict):
     """One on-premises data center."""
 
     name: str
     """Stable key of the site, e.g. 'dc1'."""
-    customer_addresses: Sequence[str]
-    """Customer gateway address(es): one for active-active, two for active-standby."""
+    customer_gateway: CustomerGatewaySpec
+    """The site's customer gateway."""
     subnets: Sequence[str]
     """On-premises CIDRs that need the VPC."""
     tunnels: Sequence[TunnelArgs]
     """Tunnel interface addresses of connection 1 and connection 2."""
-    customer_ike_id: NotRequired[str]
-    """IKE identity of the customer device (default: its address)."""
     ike: NotRequired[IkePolicyArgs]
     """Overrides of the IKE policy for this site."""
     ipsec: NotRequired[IpsecPolicyArgs]
@@ -82,15 +89,15 @@ class SiteVpnArgs(TypedDict):
 
 
 class SiteSummary(TypedDict):
-    """What a site's operators need."""
+    """What a site's operators need (wire names: list items reach stack outputs unrenamed)."""
 
     name: str
     """Site key."""
-    customer_addresses: list[str]
+    customerAddresses: list[str]
     """Customer gateway address(es)."""
     subnets: list[str]
     """On-premises CIDRs."""
-    connection_ids: list[str]
+    connectionIds: list[str]
     """Ids of connection 1 and connection 2."""
 
 
@@ -131,13 +138,16 @@ class SiteVpn(pulumi.ComponentResource):
         device_configs: dict[str, pulumi.Output[str]] = {}
         for site in args["sites"]:
             role = f"{name}-{site['name']}"
+            gateway_spec = site["customer_gateway"]
+            addresses = list(gateway_spec["addresses"])
+            ike_id = gateway_spec.get("ike_id")
             customer = CustomerGateway(
                 f"{role}-cgw",
-                {"addresses": site["customer_addresses"], "subnets": site["subnets"]}
-                | ({"ike_id": site["customer_ike_id"]} if "customer_ike_id" in site else {}),
+                {"addresses": addresses, "subnets": site["subnets"]}
+                | ({"ike_id": ike_id} if ike_id else {}),
                 opts=child,
             )
-            plan = connection_plan(ha_mode, member_names, site["customer_addresses"])
+            plan = connection_plan(ha_mode, member_names, addresses)
             connections = []
             for conn, tunnel in zip(plan, site["tunnels"], strict=True):
                 member = gateway.members[conn.member]
@@ -145,7 +155,7 @@ class SiteVpn(pulumi.ComponentResource):
                     "vpnservice_id": member.service_id,
                     "local_endpoint_group_id": member.local_endpoint_group_id,
                     "peer_address": conn.customer_address,
-                    "peer_id": site.get("customer_ike_id", conn.customer_address),
+                    "peer_id": ike_id or conn.customer_address,
                     "tunnel_customer_address": tunnel["customer"],
                 }
                 if "gateway" in tunnel:
@@ -173,8 +183,8 @@ class SiteVpn(pulumi.ComponentResource):
                 "site": site["name"],
                 "ha_mode": str(ha_mode),
                 "members": member_names,
-                "customer_addresses": list(site["customer_addresses"]),
-                "customer_ike_id": site.get("customer_ike_id"),
+                "customer_addresses": addresses,
+                "customer_ike_id": ike_id,
                 "vpc_cidrs": [s["cidr"] for s in args["local_subnets"]],
                 "onprem_cidrs": list(site["subnets"]),
                 "tunnels": list(site["tunnels"]),
@@ -197,7 +207,7 @@ class SiteVpn(pulumi.ComponentResource):
                 pair.connection_ids.apply(
                     lambda ids, site=site: {
                         "name": site["name"],
-                        "customerAddresses": list(site["customer_addresses"]),
+                        "customerAddresses": list(site["customer_gateway"]["addresses"]),
                         "subnets": list(site["subnets"]),
                         "connectionIds": ids,
                     }

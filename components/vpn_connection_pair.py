@@ -85,7 +85,11 @@ class PairConnectionArgs(TypedDict):
 
 
 class TunnelPlan(TypedDict):
-    """The address plan of one connection."""
+    """The address plan of one connection.
+
+    Field names are the wire (schema) names: list items of outputs reach stack outputs and other
+    languages unrenamed, so they are camelCase here too.
+    """
 
     connection: str
     """Connection key: conn1 or conn2."""
@@ -93,9 +97,9 @@ class TunnelPlan(TypedDict):
     """active or standby."""
     initiator: str
     """bi-directional or response-only."""
-    gateway_address: str
+    gatewayAddress: str
     """Cloud-side tunnel interface address."""
-    customer_address: str
+    customerAddress: str
     """Customer-side tunnel interface address (the customer device's local address)."""
 
 
@@ -211,9 +215,8 @@ class VpnConnectionPair(pulumi.ComponentResource):
                     connection=role.key,
                     role=role.role,
                     initiator=str(role.initiator),
-                    gateway_address=spec.get("tunnel_gateway_address")
-                    or tunnel_other_end(customer),
-                    customer_address=customer,
+                    gatewayAddress=spec.get("tunnel_gateway_address") or tunnel_other_end(customer),
+                    customerAddress=customer,
                 )
             )
             # Connection 2 waits for connection 1, so an update or replacement never takes
@@ -252,15 +255,7 @@ class VpnConnectionPair(pulumi.ComponentResource):
                 "connectionIds": self.connection_ids,
                 "ikePolicyId": self.ike_policy_id,
                 "ipsecPolicyId": self.ipsec_policy_id,
-                "tunnels": [_camel(plan) for plan in plans],
+                "tunnels": plans,
                 "psk": self.psk,
             }
         )
-
-
-def _camel(plan: TunnelPlan) -> dict[str, str]:
-    """Engine property names are camelCase, as the component provider's schema spells them."""
-    return {
-        "".join(w.capitalize() if i else w for i, w in enumerate(k.split("_"))): v
-        for k, v in plan.items()
-    }

@@ -21,20 +21,17 @@ import contextlib
 import importlib.util
 import json
 import os
-import selectors
-import subprocess
 import sys
 from collections.abc import Iterable, Mapping
-from concurrent import futures
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import grpc
 import jsonschema
 from google.protobuf import empty_pb2, json_format, struct_pb2
-from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, engine_pb2_grpc
+from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
+from sitevpn.engine.plugin import PluginError, PluginProcess
 from sitevpn.engine.runtime import Capture, Registration
 
 LEVELS = {
@@ -145,17 +142,6 @@ class InProcessTransport:
         """Nothing to release."""
 
 
-class _EngineLog(engine_pb2_grpc.EngineServicer):
-    """The engine's log sink, so anything the pack logs is captured."""
-
-    def __init__(self, sink: list[str]):
-        self.sink = sink
-
-    def Log(self, request, context):
-        self.sink.append(request.message)
-        return empty_pb2.Empty()
-
-
 class GrpcTransport:
     """The pack as a plugin process, exactly as the engine launches and drives it."""
 
@@ -171,54 +157,24 @@ class GrpcTransport:
         python: str | None = None,
         start_timeout: float = 60.0,
     ):
-        self.logs: list[str] = []
-        self._engine = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
-        engine_pb2_grpc.add_EngineServicer_to_server(_EngineLog(self.logs), self._engine)
-        engine_port = self._engine.add_insecure_port("127.0.0.1:0")
-        self._engine.start()
-        env = dict(os.environ)
-        env.update(
-            {
-                "PULUMI_CONFIG": json.dumps(dict(config or {})),
-                "PULUMI_PROJECT": project,
-                "PULUMI_STACK": stack,
-                "PULUMI_ORGANIZATION": organization,
-                "PULUMI_DRY_RUN": "true" if dry_run else "false",
-            }
-        )
-        self.process = subprocess.Popen(
-            [
-                python or sys.executable,
-                "-u",
-                "-m",
-                "pulumi.policy",
-                f"127.0.0.1:{engine_port}",
-                ".",
-            ],
-            cwd=str(Path(pack_dir).resolve()),
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
-        port = self._read_port(start_timeout)
-        self.channel = grpc.insecure_channel(f"127.0.0.1:{port}")
-        self.stub = analyzer_pb2_grpc.AnalyzerStub(self.channel)
-
-    def _read_port(self, timeout: float) -> int:
-        assert self.process.stdout is not None
-        selector = selectors.DefaultSelector()
-        selector.register(self.process.stdout, selectors.EVENT_READ)
-        if not selector.select(timeout):
-            self.close()
-            raise PackError(f"the policy pack printed no port within {timeout:.0f} s")
-        line = self.process.stdout.readline().decode().strip()
-        if not line.isdigit():
-            stderr = self.close()
-            tail = stderr.strip().splitlines()[-1:] or [line]
-            raise PackError(f"the policy pack failed to start: {tail[0]}")
-        return int(line)
+        env = {
+            "PULUMI_CONFIG": json.dumps(dict(config or {})),
+            "PULUMI_PROJECT": project,
+            "PULUMI_STACK": stack,
+            "PULUMI_ORGANIZATION": organization,
+            "PULUMI_DRY_RUN": "true" if dry_run else "false",
+        }
+        try:
+            self.plugin = PluginProcess(
+                [python or sys.executable, "-u", "-m", "pulumi.policy", "{engine}", "."],
+                cwd=Path(pack_dir).resolve(),
+                env=env,
+                start_timeout=start_timeout,
+            )
+        except PluginError as exc:
+            raise PackError(str(exc).replace("the plugin", "the policy pack")) from None
+        self.stub = analyzer_pb2_grpc.AnalyzerStub(self.plugin.channel)
+        self.logs = self.plugin.logs
 
     def call(self, method: str, request: Any) -> Any:
         """Invoke one Analyzer method over gRPC."""
@@ -226,15 +182,7 @@ class GrpcTransport:
 
     def close(self) -> str:
         """Stop the plugin (as the engine does, by killing it) and return its stderr."""
-        with contextlib.suppress(Exception):
-            self.channel.close()
-        if self.process.poll() is None:
-            self.process.kill()
-        _, stderr = self.process.communicate(timeout=30)
-        self._engine.stop(0)
-        text = stderr.decode(errors="replace") if stderr else ""
-        self.logs.append(text)
-        return text
+        return self.plugin.close()
 
 
 def _struct(value: Mapping[str, Any]) -> struct_pb2.Struct:

@@ -139,13 +139,31 @@ class _NoMocks(mocks.Mocks):
 class RecordingMonitor(mocks.MockMonitor):
     """The SDK's mock monitor, recording requests in the engine's form."""
 
-    def __init__(self, backend: Backend, preview: bool, capture: Capture):
+    def __init__(
+        self,
+        backend: Backend,
+        preview: bool,
+        capture: Capture,
+        *,
+        project: str | None = None,
+        stack: str | None = None,
+    ):
         super().__init__(_NoMocks())
         self.backend = backend
         self.preview = preview
         self.capture = capture
+        # Behind a gRPC service (a provider's Construct) there are no SDK settings to ask.
+        self.project, self.stack = project, stack
         self._default_providers: dict[tuple[str, str], str] = {}
         self._registered: dict[str, Registration] = {}
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        """The engine's URN for a registration."""
+        if self.project is None or self.stack is None:
+            return super().make_urn(parent, type_, name)
+        if parent:
+            type_ = parent.split("::")[2].split("$").pop() + "$" + type_
+        return f"urn:pulumi:{self.stack}::{self.project}::{type_}::{name}"
 
     def _default_provider(self, type_: str, version: str) -> str:
         package = type_.split(":", 1)[0]

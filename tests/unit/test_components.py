@@ -31,7 +31,7 @@ def _members():
 def _site(name: str, third_octet: int, addresses: list[str]):
     return {
         "name": name,
-        "customer_addresses": addresses,
+        "customer_gateway": {"addresses": addresses},
         "subnets": [f"172.{third_octet}.0.0/16"],
         "tunnels": [
             {"customer": f"169.254.{third_octet}.2/30"},
@@ -164,8 +164,8 @@ def test_pair_overrides_and_configured_psk(capture):
     def check(args):
         tunnels, psk, _ = args
         assert psk == "Configured-PSK_0123456789abcdef"
-        assert tunnels[1]["gateway_address"] == "169.254.71.2/30"
-        assert tunnels[0]["gateway_address"] == "169.254.70.1/30"
+        assert tunnels[1]["gatewayAddress"] == "169.254.71.2/30"
+        assert tunnels[0]["gatewayAddress"] == "169.254.70.1/30"
         ike = capture.named("p-ike").inputs
         assert ike["pfs"] == "group20" and ike["lifetimes"] == [
             {"units": "seconds", "value": 28800.0}

@@ -1,0 +1,61 @@
+"""The component provider: every public component, served to other languages.
+
+The schema is inferred from the components' type annotations by the Pulumi SDK; the SDK does not
+infer secrecy, so the PSK (and everything that carries it) is marked secret here, and the
+version comes from one place: the project's version in pyproject.toml.
+"""
+
+import json
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pulumi.provider.experimental.component import ComponentProvider
+
+from components.customer_gateway import CustomerGateway
+from components.site_vpn import SiteVpn
+from components.vpc import Vpc
+from components.vpn_connection_pair import VpnConnectionPair
+from components.vpn_gateway import VpnGateway
+
+NAME = "sitevpn"
+COMPONENTS = [SiteVpn, VpnGateway, CustomerGateway, VpnConnectionPair, Vpc]
+# Properties that carry the PSK, wherever they appear (inputs, outputs, nested types).
+SECRET_PROPERTIES = frozenset({"psk", "deviceConfigs"})
+
+
+def project_version() -> str:
+    """The project's version (pyproject.toml), the provider's only version source."""
+    pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
+    return tomllib.loads(pyproject.read_text())["project"]["version"]
+
+
+def _mark_secrets(schema: dict[str, Any]) -> dict[str, Any]:
+    for resource in schema.get("resources", {}).values():
+        for section in ("inputProperties", "properties"):
+            for key, spec in resource.get(section, {}).items():
+                if key in SECRET_PROPERTIES:
+                    spec["secret"] = True
+    for type_spec in schema.get("types", {}).values():
+        for key, spec in type_spec.get("properties", {}).items():
+            if key in SECRET_PROPERTIES:
+                spec["secret"] = True
+    return schema
+
+
+class SiteVpnProvider(ComponentProvider):
+    """ComponentProvider for site-vpn's components, with secret PSK properties."""
+
+    def __init__(self) -> None:
+        super().__init__(COMPONENTS, NAME, version=project_version())
+        schema = _mark_secrets(json.loads(self.schema or "{}"))
+        schema["description"] = (
+            "Site-to-site IPsec VPN between an on-premises data center and an OpenStack VPC "
+            "(neutron VPNaaS): gateway, customer gateways, connection pairs, hub-and-spoke."
+        )
+        schema["repository"] = "https://github.com/site-vpn/site-vpn"
+        self.schema = json.dumps(schema)
+
+    def schema_document(self) -> dict[str, Any]:
+        """The schema as a dict."""
+        return json.loads(self.schema or "{}")
