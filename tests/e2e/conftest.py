@@ -10,7 +10,8 @@ from dataclasses import dataclass
 import pytest
 from netaddr import IPAddress
 
-from tests.conftest import PSK, FakeOpenStack, stack_config, unwrap
+from sitevpn.engine import runtime
+from tests.conftest import PSK, ROOT, FakeOpenStack, engine_config, stack_config, unwrap
 from tests.e2e.lab import CHARON, CLOUD_NET, CUSTOMER_NET, Lab
 from tests.e2e.neutron_standin import (
     connections_from_capture,
@@ -74,50 +75,69 @@ def e2e_values(stack: str) -> dict:
     return values
 
 
-@pytest.fixture
-def scenario(run_program):
-    """Build a site's two configs: the cloud from ``values``, the customer from ``customer``
-    (the same design unless a test hands it a different one)."""
+def run_program(values: dict, *, stack: str, psk: str | None, backend: FakeOpenStack):
+    """The real program for a config, deployed into the fake cloud (EIPs 198.51.100.1, .2)."""
+    config = engine_config(values)
+    secret_keys = set()
+    if psk is not None:
+        config["site-vpn:psk"] = psk
+        secret_keys.add("site-vpn:psk")
+    return runtime.run_project(
+        ROOT / "__main__.py",
+        project="site-vpn",
+        stack=stack,
+        config=config,
+        secret_keys=secret_keys,
+        preview=False,
+        backend=backend,
+    )
 
-    def build(
-        stack: str,
-        site: str,
-        values: dict | None = None,
-        customer: dict | None = None,
-        psk: str | None = PSK,
-        customer_psk: str | None = None,
-    ) -> Scenario:
-        values = values or e2e_values(stack)
-        backend = FakeOpenStack()
-        capture = run_program(values, stack=stack, psk=psk, backend=backend)
-        assert capture.error is None, capture.error
-        device = capture
-        if customer is not None or customer_psk is not None:
-            device = run_program(
-                customer or values, stack=stack, psk=customer_psk or psk, backend=FakeOpenStack()
-            )
-            assert device.error is None, device.error
-        swanctl_conf = unwrap(device.stack_outputs["deviceConfigs"])[site]
-        subnets = {f"subnet-{k}": v for k, v in backend.subnets.items()}
-        subnets |= {
-            r.id: r.inputs["cidr"] for r in capture.of_type("openstack:networking/subnet:Subnet")
-        }
-        connections = connections_from_capture(capture, f"site-vpn-{site}-pair-", subnets)
-        assert len(connections) == 2
-        design = next(s for s in values["sites"] if s["name"] == site)
-        return Scenario(
-            site=site,
-            swanctl_conf=swanctl_conf,
-            ipsec_conf=render_ipsec_conf(connections),
-            ipsec_secrets=render_ipsec_secrets(connections),
-            eips=sorted({c.external_ip for c in connections}),
-            customer_ips=list(design["customerGateway"]["addresses"]),
-            vpc_cidrs=list(connections[0].local_cidrs),
-            onprem_cidrs=list(design["subnets"]),
-            children={f"{site}-conn1", f"{site}-conn2"},
+
+def build_scenario(
+    stack: str,
+    site: str,
+    values: dict | None = None,
+    customer: dict | None = None,
+    psk: str | None = PSK,
+    customer_psk: str | None = None,
+) -> Scenario:
+    """Both ends of a site: the cloud from ``values``, the customer from ``customer`` (the same
+    design unless a test hands it a different one)."""
+    values = values or e2e_values(stack)
+    backend = FakeOpenStack()
+    capture = run_program(values, stack=stack, psk=psk, backend=backend)
+    assert capture.error is None, capture.error
+    device = capture
+    if customer is not None or customer_psk is not None:
+        device = run_program(
+            customer or values, stack=stack, psk=customer_psk or psk, backend=FakeOpenStack()
         )
+        assert device.error is None, device.error
+    swanctl_conf = unwrap(device.stack_outputs["deviceConfigs"])[site]
+    subnets = {f"subnet-{k}": v for k, v in backend.subnets.items()}
+    subnets |= {
+        r.id: r.inputs["cidr"] for r in capture.of_type("openstack:networking/subnet:Subnet")
+    }
+    connections = connections_from_capture(capture, f"site-vpn-{site}-pair-", subnets)
+    assert len(connections) == 2
+    design = next(s for s in values["sites"] if s["name"] == site)
+    return Scenario(
+        site=site,
+        swanctl_conf=swanctl_conf,
+        ipsec_conf=render_ipsec_conf(connections),
+        ipsec_secrets=render_ipsec_secrets(connections),
+        eips=sorted({c.external_ip for c in connections}),
+        customer_ips=list(design["customerGateway"]["addresses"]),
+        vpc_cidrs=list(connections[0].local_cidrs),
+        onprem_cidrs=list(design["subnets"]),
+        children={f"{site}-conn1", f"{site}-conn2"},
+    )
 
-    return build
+
+@pytest.fixture
+def scenario():
+    """build_scenario, for tests."""
+    return build_scenario
 
 
 def bring_up(lab: Lab, s: Scenario, timeout: float = 15) -> float | None:

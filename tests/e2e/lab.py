@@ -80,6 +80,8 @@ def strongswan_conf(directory: Path, *, vici: bool, secrets: Path | None = None)
     lab {{
       path = {directory}/charon.log
       time_format = %T
+      # tests read the log while the daemon runs: write every line through
+      flush_line = yes
       default = 1
       ike = 2
     }}

@@ -1,0 +1,6 @@
+"""Assembles the empty benchmark pack."""
+
+from pack import pack_args
+from pulumi_policy import PolicyPack
+
+PolicyPack(**pack_args())
