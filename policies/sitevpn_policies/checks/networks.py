@@ -3,6 +3,7 @@
 import re
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from netaddr import IPAddress, IPNetwork
 
@@ -15,8 +16,19 @@ _FQDN_RE = re.compile(
 
 
 def parse_cidr(text: object) -> tuple[IPNetwork | None, str | None]:
-    """Strictly parse an IPv4 CIDR; return (network, None) or (None, reason)."""
-    if not isinstance(text, str) or not _CIDR_RE.match(text):
+    """Strictly parse an IPv4 CIDR; return (network, None) or (None, reason).
+
+    The same CIDRs reach several policies (and the same reserved ranges every endpoint group),
+    so parses are cached per string; callers treat the result as read-only.
+    """
+    if not isinstance(text, str):
+        return None, "is not an IPv4 network in a.b.c.d/n notation"
+    return _parse_cidr(text)
+
+
+@lru_cache(maxsize=65536)
+def _parse_cidr(text: str) -> tuple[IPNetwork | None, str | None]:
+    if not _CIDR_RE.match(text):
         return None, "is not an IPv4 network in a.b.c.d/n notation"
     net = IPNetwork(text, version=4)
     if net.ip != net.network:
