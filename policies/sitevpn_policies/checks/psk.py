@@ -12,7 +12,7 @@ def psk_problems(psk: str, min_length: int) -> list[str]:
     classes = {
         "upper": any(c.isascii() and c.isupper() for c in psk),
         "lower": any(c.isascii() and c.islower() for c in psk),
-        "digit": any(c.isdigit() for c in psk),
+        "digit": any(c.isascii() and c.isdigit() for c in psk),
         "special": any(c in SPECIALS for c in psk),
     }
     if sum(classes.values()) < 3:
