@@ -242,6 +242,12 @@ class RecordingMonitor(mocks.MockMonitor):
         return resource_pb2.ResourceInvokeResponse(**{"return": _to_struct(result)})
 
 
+# What the program logs through the engine; each run attaches its own capture for its duration.
+_PROGRAM_LOG = logging.getLogger("sitevpn.engine.program")
+_PROGRAM_LOG.propagate = False
+_PROGRAM_LOG.setLevel(logging.DEBUG)
+
+
 class _LogCapture(logging.Handler):
     def __init__(self, capture: Capture):
         super().__init__(logging.DEBUG)
@@ -264,13 +270,11 @@ def run(
     """Run ``program`` as the engine would, recording every registration; never raises for
     program errors (they land in ``Capture.error``)."""
     capture = Capture()
-    logger = logging.getLogger(f"sitevpn.engine.{id(capture)}")
-    logger.propagate = False
-    logger.setLevel(logging.DEBUG)
-    logger.addHandler(_LogCapture(capture))
+    handler = _LogCapture(capture)
+    _PROGRAM_LOG.addHandler(handler)
     monitor = RecordingMonitor(backend or EchoBackend(), preview, capture)
     set_all_config(dict(config or {}), sorted(secret_keys or ()))
-    mocks.set_mocks(_NoMocks(), project, stack, preview, logger=logger, monitor=monitor)
+    mocks.set_mocks(_NoMocks(), project, stack, preview, logger=_PROGRAM_LOG, monitor=monitor)
     # set_mocks made a throwaway root stack; the program runs under a real one, as in the engine.
     settings.ROOT.set(None)
     settings.SETTINGS.outputs.clear()
@@ -284,6 +288,7 @@ def run(
         capture.exception = exc
     finally:
         settings.ROOT.set(None)
+        _PROGRAM_LOG.removeHandler(handler)
     return capture
 
 
