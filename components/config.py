@@ -6,6 +6,7 @@ design is *allowed* (overlaps, reserved ranges, weak crypto, tunnel-address rule
 pack's job. Secrets never enter these models: pydantic errors echo input values.
 """
 
+import json
 import re
 from collections.abc import Mapping
 from typing import Annotated, Any, TypeVar
@@ -443,8 +444,6 @@ def decode_config(raw: Mapping[str, str], secret_keys: set[str] | frozenset[str]
 
     Secret keys are checked for placement only; their values are never decoded or returned.
     """
-    import json
-
     values: dict[str, Any] = {}
     problems: list[str] = []
     for full_key, text in raw.items():

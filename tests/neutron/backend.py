@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sitevpn.engine.runtime import SECRET_SIG, SIG_KEY, Registration
+from tests.conftest import unwrap
 
 PROJECT = "site-vpn"
 
@@ -24,9 +25,9 @@ class NeutronError(Exception):
 
 
 def _plain(value: Any) -> Any:
-    """Wire value -> plain value (secrets unwrapped, whole floats as ints)."""
-    if isinstance(value, dict) and value.get(SIG_KEY) == SECRET_SIG:
-        return _plain(value["value"])
+    """Wire value -> request value: secrets unwrapped, whole numbers (doubles on the wire) as
+    ints, which Neutron's validators expect."""
+    value = unwrap(value)
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list):
