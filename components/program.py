@@ -30,9 +30,15 @@ def read_config() -> StackConfig:
         raise pulumi.RunError(str(exc)) from None
 
 
+# Neutron's default policy (2026.1) lets only an admin choose a router's external fixed IP.
+ADMIN_ROLE = "admin"
+
+
 def build(cfg: StackConfig, name: str = "site-vpn") -> SiteVpn:
     """Register the whole design for a validated config."""
-    drift: list[pulumi.Output[None]] = []
+    # Checks of the cloud that must pass before anything is registered (the components wait).
+    drift: list[pulumi.Output[None]] = _permission_checks(cfg)
+    gate = pulumi.Output.all(*drift).apply(lambda _: []) if drift else None
     if cfg.vpc.create:
         vpc = Vpc(
             f"{name}-vpc",
@@ -40,6 +46,7 @@ def build(cfg: StackConfig, name: str = "site-vpn") -> SiteVpn:
                 "network_name": cfg.vpc.name or f"{name}-{pulumi.get_stack()}",
                 "subnets": [{"name": s.name, "cidr": str(s.cidr)} for s in cfg.vpc.subnets],
             },
+            opts=pulumi.ResourceOptions(depends_on=gate),
         )
         subnet_refs = [(vpc.subnets[s.name].id, vpc.network_id) for s in cfg.vpc.subnets]
     else:
@@ -118,6 +125,31 @@ def build(cfg: StackConfig, name: str = "site-vpn") -> SiteVpn:
     # VPN is registered: the component waits for every check.
     gate = pulumi.Output.all(*drift).apply(lambda _: []) if drift else None
     return SiteVpn(name, args, opts=pulumi.ResourceOptions(depends_on=gate))
+
+
+def _permission_checks(cfg: StackConfig) -> list[pulumi.Output[None]]:
+    """Options Neutron's default policy refuses to a project member, checked against the
+    deploying token's roles before anything is created (the provider's 403 would name
+    Neutron's rule, not the stack key, and come after other resources were made)."""
+    chosen = [(i, m) for i, m in enumerate(cfg.gateway.members) if m.eip is not None]
+    if not chosen:
+        return []
+    scope = openstack.identity.get_auth_scope_output(name=f"{NAMESPACE}-deployer")
+
+    def check(roles: list) -> None:
+        names = sorted(r["role_name"] if isinstance(r, dict) else r.role_name for r in roles)
+        if ADMIN_ROLE in names:
+            return
+        index, member = chosen[0]
+        raise pulumi.RunError(
+            f"stack '{pulumi.get_stack()}': {NAMESPACE}:gateway.members[{index}].eip = "
+            f"{member.eip}: choosing a router's external IP needs the {ADMIN_ROLE} role under "
+            "Neutron's default policy (create_router:external_gateway_info:external_fixed_ips); "
+            f"this deployment's token has roles {', '.join(names) or 'none'}. Leave eip out and "
+            "Neutron picks the address (see the gatewayIps output), or deploy as an admin."
+        )
+
+    return [scope.roles.apply(check)]
 
 
 def _overrides(site) -> dict:

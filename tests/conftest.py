@@ -143,3 +143,68 @@ def unwrap(value: Any) -> Any:
 def is_secret(value: Any) -> bool:
     """True when a wire value is wrapped as a secret."""
     return isinstance(value, dict) and value.get(runtime.SIG_KEY) == runtime.SECRET_SIG
+
+
+def _unavailable(message: str):
+    """A real-cloud prerequisite is missing: CI fails, a local run skips."""
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def cloud(tmp_path_factory):
+    """The suite's OpenStack (tests/cloud): Keystone, Neutron, the L3 agent with VPNaaS, on
+    loopback and in namespaces of its own; started once, on first use, and ended with the run."""
+    from tests.cloud.fixture import Cloud, missing_prerequisites
+
+    missing = missing_prerequisites()
+    if missing:
+        _unavailable("the cloud needs " + " and ".join(missing))
+    made = Cloud(tmp_path_factory.mktemp("cloud"))
+    try:
+        made.start()
+    except Exception as exc:
+        made.stop()
+        _unavailable(str(exc))
+    CLOUD_FIGURES.update(made.figures)
+    try:
+        yield made
+    finally:
+        made.stop()
+
+
+@pytest.fixture(scope="session")
+def existing_vpc(cloud):
+    """What prod expects to find in its project: the VPC network with subnets app and db on
+    the router vpc-router (gateway on the external network) and the security group
+    app-servers, all made by the project member."""
+    member = cloud.member
+    vpc = member.create("networks", "network", {"name": "vpc"})
+    router = member.create(
+        "routers",
+        "router",
+        {"name": "vpc-router", "external_gateway_info": {"network_id": cloud.external_network_id}},
+    )
+    subnets = {}
+    for name, cidr in (("app", "192.168.1.0/24"), ("db", "192.168.2.0/24")):
+        subnet = member.create(
+            "subnets",
+            "subnet",
+            {"network_id": vpc["id"], "cidr": cidr, "ip_version": 4, "name": name},
+        )
+        member.neutron(
+            "PUT", f"/routers/{router['id']}/add_router_interface", {"subnet_id": subnet["id"]}
+        )
+        subnets[name] = subnet
+    member.create("security-groups", "security_group", {"name": "app-servers"})
+    return {"network": vpc, "router": router, "subnets": subnets}
+
+
+CLOUD_FIGURES: dict[str, float] = {}
+
+
+def pytest_terminal_summary(terminalreporter):
+    if CLOUD_FIGURES:
+        figures = ", ".join(f"{k} {v}" for k, v in CLOUD_FIGURES.items())
+        terminalreporter.write_line(f"cloud: {figures}")

@@ -1,27 +1,19 @@
 """A resource backend for the SDK runtime that creates every registered pulumi-openstack resource
-through a real Neutron API, returns Neutron's ids and attributes as the resource state, answers
-name lookups from it, and deletes everything in reverse order. Unsupported types fail loudly."""
+through the cloud's real Neutron API with a project member's Keystone token, returns Neutron's
+ids and attributes as the resource state, answers lookups from it, and deletes everything in
+reverse order. Unsupported types fail loudly."""
 
-import json
 import re
 import secrets
 import string
 import threading
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from sitevpn.engine.runtime import SECRET_SIG, SIG_KEY, Registration
+from tests.cloud.client import CloudError, Session
 from tests.conftest import unwrap
-
-PROJECT = "site-vpn"
-
-
-class NeutronError(Exception):
-    """Neutron refused a request; the message is Neutron's own."""
 
 
 def _plain(value: Any) -> Any:
@@ -57,61 +49,31 @@ class Created:
 
 @dataclass
 class NeutronBackend:
-    """The runtime's backend, talking to a Neutron API at ``url`` (noauth)."""
+    """The runtime's backend, acting as the user whose ``session`` it is given."""
 
-    url: str
+    session: Session
     created: list[Created] = field(default_factory=list)
-    calls: int = 0
-    retries: int = 0
-    # The SDK registers from several threads; one request at a time keeps SQLite happy and the
-    # deletion order (newest first) a true reverse of the creation order.
+    # The SDK registers from several threads; one request at a time keeps the deletion order
+    # (newest first) a true reverse of the creation order.
     lock: threading.Lock = field(default_factory=threading.Lock)
 
+    @property
+    def calls(self) -> int:
+        """API calls made so far (retries included)."""
+        return self.session.calls
+
+    @property
+    def retries(self) -> int:
+        """500s repeated (see Session.neutron)."""
+        return self.session.retries
+
     def request(self, method: str, path: str, body: dict | None = None) -> dict:
-        """One API call; NeutronError carries Neutron's message on refusal.
-
-        This test server's SQLite refuses a write whose transaction raced one of the server's
-        background writers ("database is locked", a 500 after rollback). A 500 is therefore
-        repeated, up to 7 times, and counted in ``retries``: a real server error fails every
-        time and still surfaces. Every 4xx refusal is final at once.
-        """
-        for attempt in range(8):
-            try:
-                return self._request(method, path, body)
-            except NeutronError as exc:
-                if " -> 500 " not in str(exc) or attempt == 7:
-                    raise
-                self.retries += 1
-                time.sleep(0.2 * (attempt + 1))
-        raise AssertionError("unreachable")
-
-    def _request(self, method: str, path: str, body: dict | None) -> dict:
-        self.calls += 1
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(
-            f"{self.url}/v2.0{path}",
-            data=data,
-            method=method,
-            headers={"Content-Type": "application/json"},
-        )
-        try:
-            with urllib.request.urlopen(req, timeout=60) as response:
-                raw = response.read()
-        except urllib.error.HTTPError as exc:
-            text = exc.read().decode(errors="replace")
-            try:
-                error = json.loads(text)["NeutronError"]
-                text = f"{error['type']}: {error['message']}"
-            except (ValueError, KeyError, TypeError):
-                pass
-            raise NeutronError(f"{method} {path} -> {exc.code} {text}") from None
-        return json.loads(raw) if raw else {}
+        """One Neutron call as the session's user."""
+        return self.session.neutron(method, path, body)
 
     def post(self, collection: str, key: str, body: dict) -> dict:
-        """Create an object (noauth needs the project in the body)."""
-        body = {k: v for k, v in body.items() if v is not None}
-        body.setdefault("tenant_id", PROJECT)
-        return self.request("POST", f"/{collection}", {key: body})[key]
+        """Create an object in the session's project."""
+        return self.session.create(collection, key, body)
 
     # --- the runtime's Backend protocol ----------------------------------------------------
 
@@ -131,8 +93,19 @@ class NeutronBackend:
         return object_id, outputs
 
     def invoke(self, token: str, args: dict[str, Any], preview: bool) -> dict[str, Any]:
-        """Answer the provider's lookups (getNetwork, getSubnet, getRouter, getSecGroup)."""
+        """Answer the provider's lookups (getNetwork, getSubnet, getRouter, getSecGroup) and
+        the deploying token's scope (getAuthScope), from the cloud."""
         kind = token.rsplit(":", 1)[-1]
+        if kind == "getAuthScope":
+            scope = self.session
+            return {
+                "id": args.get("name"),
+                "name": args.get("name"),
+                "userName": scope.credentials.username,
+                "projectId": scope.project_id,
+                "projectName": scope.credentials.project,
+                "roles": [{"roleId": r, "roleName": r} for r in scope.roles],
+            }
         collection = {
             "getNetwork": "networks",
             "getSubnet": "subnets",
@@ -147,7 +120,7 @@ class NeutronBackend:
         else:
             found = self.request("GET", f"/{collection}?name={args['name']}")[key]
         if len(found) != 1:
-            raise NeutronError(f"{token}: {len(found)} objects named {args.get('name')!r}")
+            raise LookupError(f"{token}: {len(found)} objects named {args.get('name')!r}")
         # The provider's data sources return their own shapes (e.g. admin_state_up as a
         # string): answer with the fields the program reads, typed as the provider types them.
         obj = found[0]
@@ -166,8 +139,8 @@ class NeutronBackend:
             item = self.created.pop()
             try:
                 item.delete()
-            except NeutronError as exc:
-                if " -> 404 " not in str(exc):
+            except CloudError as exc:
+                if exc.status != 404:
                     raise
 
 

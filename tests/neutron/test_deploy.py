@@ -1,4 +1,5 @@
-"""The program's resource graph deployed into a real Neutron + neutron-vpnaas API."""
+"""The program's resource graph deployed into the suite's cloud (Keystone + Neutron +
+neutron-vpnaas + the L3 agent), as the project's member."""
 
 import copy
 import time
@@ -9,6 +10,7 @@ import pytest
 
 from bench.sites import hub_config
 from sitevpn.engine import runtime
+from tests.cloud.client import Session
 from tests.conftest import PSK, stack_config
 from tests.neutron.backend import NeutronBackend
 from tests.neutron.conftest import FIGURES
@@ -22,13 +24,19 @@ VPN_COLLECTIONS = (
 )
 
 
+def as_user(cloud, user: str = "member") -> NeutronBackend:
+    """A backend acting with a fresh project-scoped token of ``user``."""
+    return NeutronBackend(Session(cloud.credentials(user)).login())
+
+
 @pytest.fixture
 def deploy(cloud, run_program):
-    """Deploy a config into Neutron; everything is destroyed afterwards (and checked gone)."""
+    """Deploy a config into Neutron as the member; everything is destroyed afterwards (and
+    checked gone)."""
     backends = []
 
-    def run(values, stack, psk=PSK):
-        backend = NeutronBackend(cloud["url"])
+    def run(values, stack, psk=PSK, user="member"):
+        backend = as_user(cloud, user)
         backends.append(backend)
         started = time.monotonic()
         capture = run_program(values, stack=stack, psk=psk, backend=backend)
@@ -92,7 +100,8 @@ def check_against_neutron(capture, backend):
         assert len({c["ikepolicy_id"] for c in conns}) == 1
         assert len({c["ipsecpolicy_id"] for c in conns}) == 1
         assert len({c["psk"] for c in conns}) == 1 and len(conns[0]["psk"]) >= 16
-        assert {c["status"] for c in conns} == {"PENDING_CREATE"}  # no agents: stored, not active
+        # no customer device answers here: stored and handed to the agent, never in error
+        assert {c["status"] for c in conns} <= {"PENDING_CREATE", "DOWN"}
         peer = _get(backend, "vpn/endpoint-groups", conns[0]["peer_ep_group_id"])
         cgw = capture.named(f"site-vpn-{site}-cgw")
         assert peer["type"] == "cidr" and sorted(peer["endpoints"]) == sorted(
@@ -106,11 +115,11 @@ def test_dev_stack_deploys(deploy):
     assert len(backend.request("GET", "/vpn/ipsec-site-connections")["ipsec_site_connections"]) == 2
 
 
-def test_prod_stack_deploys_into_an_existing_vpc(deploy, cloud):
+def test_prod_stack_deploys_into_an_existing_vpc(deploy, existing_vpc):
     capture, backend = deploy(stack_config("prod"), "prod", psk=None)  # generated PSKs
     check_against_neutron(capture, backend)
     services = capture.of_type("openstack:vpnaas/service:Service")
-    assert services[0].inputs["routerId"] == cloud["vpc_router"]  # member a: the VPC's router
+    assert services[0].inputs["routerId"] == existing_vpc["router"]["id"]  # the VPC's router
     query = urlencode({"description": "site-vpn: ingress 10.20.0.0/16"})
     rules = backend.request("GET", f"/security-group-rules?{query}")
     assert len(rules["security_group_rules"]) == 1
@@ -124,19 +133,19 @@ def test_hub_and_spoke_with_five_sites(deploy):
     )
 
 
-def _raw(cloud, backend, program):
-    capture = runtime.run(program, project="raw", stack="neutron", preview=False, backend=backend)
-    return capture
+def _raw(backend, program):
+    return runtime.run(program, project="raw", stack="neutron", preview=False, backend=backend)
 
 
 def test_neutron_rejects_a_local_subnet_that_is_not_on_the_router(cloud):
-    backend = NeutronBackend(cloud["url"])
+    backend = as_user(cloud)
+    public = cloud.external_network_id
 
     def program():
         net = openstack.networking.Network("n")
         attached = openstack.networking.Subnet("attached", network_id=net.id, cidr="10.9.1.0/24")
         stray = openstack.networking.Subnet("stray", network_id=net.id, cidr="10.9.2.0/24")
-        router = openstack.networking.Router("r", external_network_id=cloud["public"])
+        router = openstack.networking.Router("r", external_network_id=public)
         interface = openstack.networking.RouterInterface(
             "r-if", router_id=router.id, subnet_id=attached.id
         )
@@ -171,7 +180,7 @@ def test_neutron_rejects_a_local_subnet_that_is_not_on_the_router(cloud):
         )
 
     try:
-        capture = _raw(cloud, backend, program)
+        capture = _raw(backend, program)
         assert capture.error is not None
         assert "SubnetIsNotConnectedToRouter" in capture.error
         assert "is not connected to Router" in capture.error
@@ -180,7 +189,7 @@ def test_neutron_rejects_a_local_subnet_that_is_not_on_the_router(cloud):
 
 
 def test_neutron_rejects_dpd_timeout_not_above_interval(cloud, run_program):
-    backend = NeutronBackend(cloud["url"])
+    backend = as_user(cloud)
     values = copy.deepcopy(stack_config("dev"))
     values["dpd"] = {"intervalSeconds": 30, "timeoutSeconds": 30}
     try:
@@ -189,3 +198,48 @@ def test_neutron_rejects_dpd_timeout_not_above_interval(cloud, run_program):
         assert "dpd_timeout is equal to or less than dpd_interval" in capture.error
     finally:
         backend.destroy()
+
+
+def _with_eip(address: str) -> dict:
+    values = copy.deepcopy(stack_config("dev"))
+    values["gateway"]["members"][0]["eip"] = address
+    return values
+
+
+def test_a_member_cannot_choose_the_eip_and_is_told_which_key(cloud, run_program):
+    # Neutron's default policy: external_fixed_ips on a router gateway is admin-only
+    backend = as_user(cloud)
+    try:
+        capture = run_program(_with_eip("198.51.100.240"), stack="eip", psk=PSK, backend=backend)
+        assert capture.error is not None
+        assert "stack 'eip': site-vpn:gateway.members[0].eip = 198.51.100.240" in capture.error
+        assert "needs the admin role" in capture.error and "member, reader" in capture.error
+        assert "Traceback" not in capture.error
+        assert backend.created == []  # refused before anything was made
+    finally:
+        backend.destroy()
+
+
+def test_the_cloud_itself_refuses_a_members_chosen_eip(cloud):
+    """The program's check mirrors a real refusal (not a guess): Neutron says 403."""
+    member = as_user(cloud)
+    with pytest.raises(Exception) as refused:
+        member.post(
+            "routers",
+            "router",
+            {
+                "name": "chosen-eip",
+                "external_gateway_info": {
+                    "network_id": cloud.external_network_id,
+                    "external_fixed_ips": [{"ip_address": "198.51.100.241"}],
+                },
+            },
+        )
+    assert getattr(refused.value, "status", None) == 403
+    assert "external_fixed_ips" in str(refused.value)
+
+
+def test_an_admin_may_choose_the_eip(deploy):
+    capture, backend = deploy(_with_eip("198.51.100.242"), "eip-admin", user="admin")
+    check_against_neutron(capture, backend)
+    assert capture.stack_outputs["gatewayIps"][0] == "198.51.100.242"

@@ -1,0 +1,310 @@
+"""The test suite's OpenStack: tests/cloud/services.py started once per session in a PID
+namespace of its own, the lab's fabric (a network namespace with a Linux bridge per Neutron
+network, the external network's gateway and a "customer internet"), the external network the
+EIPs come from, and sessions for the project's member and admin.
+
+    customer ns ──┐                                 ┌── qg- of each router (qrouter-* ns)
+                  brinet 203.0.113.1 ── fabric ns ── br<public> 198.51.100.1
+    vpc host ns ──── br<vpc network> ───────────────┴── qr- of each router
+
+Everything it starts ends with it: the services die with their PID namespace (also when the
+test process is killed: the namespace's init gets SIGTERM when its parent dies), the router
+namespaces live in the services' own mount namespace, and the fabric namespace is deleted at
+the end (and any stale one from an interrupted run at the start).
+"""
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from netaddr import IPNetwork
+
+from tests.cloud.client import Credentials, Session
+
+HERE = Path(__file__).resolve().parent
+REQUIREMENTS = HERE / "requirements.txt"
+EXTERNAL_NET = IPNetwork("198.51.100.0/24")
+INTERNET_NET = IPNetwork("203.0.113.0/24")
+FABRIC_PREFIX = "svfab"
+
+
+def run(*cmd: str, check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess:
+    """A command with text output; raises with its stderr when it fails and check is set."""
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    if check and result.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({result.returncode}): {result.stderr.strip()}")
+    return result
+
+
+def bridge_name(network_id: str) -> str:
+    """The fabric bridge of a Neutron network (as tests/cloud/agent/lab_interface_driver.py)."""
+    return f"br{network_id[:11]}"
+
+
+def cache_dir() -> Path:
+    """Where installs are cached across runs."""
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "site-vpn"
+
+
+def venv() -> Path:
+    """The cloud's virtual environment, named by the hash of its pinned requirements."""
+    digest = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()[:12]
+    return cache_dir() / f"cloud-{digest}"
+
+
+def install() -> float:
+    """Install the cloud venv once (seconds spent; 0 when cached)."""
+    target = venv()
+    if (target / ".installed").exists():
+        return 0.0
+    started = time.monotonic()
+    run(sys.executable, "-m", "venv", "--clear", str(target))
+    run(str(target / "bin" / "pip"), "install", "--quiet", "--upgrade", "pip", timeout=600)
+    result = subprocess.run(
+        [str(target / "bin" / "pip"), "install", "--quiet", "-r", str(REQUIREMENTS)],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"installing the cloud failed:\n{result.stderr[-3000:]}")
+    (target / ".installed").write_text("ok\n")
+    return time.monotonic() - started
+
+
+def missing_prerequisites() -> list[str]:
+    """What this machine lacks to run the cloud (empty when nothing)."""
+    missing = []
+    if os.geteuid() != 0:
+        missing.append("root (network and PID namespaces)")
+    for tool in ("/usr/lib/rabbitmq/bin/rabbitmq-server", "/usr/sbin/ipsec", "/usr/sbin/iptables"):
+        if not os.path.exists(tool):
+            missing.append(f"{tool} (run .ci/system-deps.sh)")
+    return missing
+
+
+@dataclass
+class Cloud:
+    """A running cloud and the lab's fabric around it."""
+
+    state: Path
+    fabric: str = ""
+    ready: dict = field(default_factory=dict)
+    process: subprocess.Popen | None = None
+    member: Session | None = None
+    admin: Session | None = None
+    external_network_id: str = ""
+    figures: dict[str, float] = field(default_factory=dict)
+
+    # --- lifecycle -----------------------------------------------------------------------
+    def start(self, timeout: float = 240) -> "Cloud":
+        """Install (cached), clean up after an interrupted run, start everything, wait."""
+        self.figures["install_seconds"] = round(install(), 1)
+        started = time.monotonic()
+        self._remove_stale()
+        self.fabric = f"{FABRIC_PREFIX}{os.getpid()}"
+        self._make_fabric()
+        self.state.mkdir(parents=True, exist_ok=True)
+        log = open(self.state / "supervisor.log", "wb")
+        # setpriv: the namespace's init gets SIGTERM when this process dies, however it dies.
+        # --propagation slave: the fabric (made here) is visible inside; the routers'
+        # namespaces (made inside) are not left behind outside.
+        self.process = subprocess.Popen(
+            [
+                "setpriv",
+                "--pdeathsig",
+                "TERM",
+                "--",
+                "unshare",
+                "--pid",
+                "--fork",
+                "--kill-child=TERM",
+                "--mount-proc",
+                "--propagation",
+                "slave",
+                str(venv() / "bin" / "python"),
+                str(HERE / "services.py"),
+                str(self.state),
+                self.fabric,
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        ready = self.state / "ready.json"
+        while not ready.exists():
+            failed = self.state / "failed"
+            if failed.exists() or self.process.poll() is not None:
+                reason = failed.read_text() if failed.exists() else "the supervisor exited"
+                raise RuntimeError(f"the cloud did not start: {reason.strip()}\n{self.logs()}")
+            if time.monotonic() - started > timeout:
+                raise RuntimeError(f"the cloud did not start within {timeout:.0f} s\n{self.logs()}")
+            time.sleep(0.3)
+        self.ready = json.loads(ready.read_text())
+        self.figures |= {f"{k}_seconds": v for k, v in self.ready["figures"].items()}
+        self.admin = Session(self.credentials("admin")).login()
+        self.member = Session(self.credentials("member")).login()
+        self._external_network()
+        self._wait_for_agent()
+        self.figures["start_seconds"] = round(time.monotonic() - started, 1)
+        return self
+
+    def stop(self) -> None:
+        """End every process and namespace this cloud made."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()  # unshare passes TERM to the namespace's init
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, 9)
+                self.process.wait(timeout=10)
+        if self.fabric:
+            run("ip", "netns", "del", self.fabric, check=False)
+        self._remove_router_files()
+
+    def logs(self, tail: int = 1500) -> str:
+        """The last lines of every service's log, for failure messages."""
+        out = []
+        for path in sorted((self.state / "logs").glob("*.log")):
+            out.append(f"--- {path.name}\n{path.read_text(errors='replace')[-tail:]}")
+        return "\n".join(out)
+
+    def _remove_stale(self) -> None:
+        for name in run("ip", "netns", "list", check=False).stdout.split():
+            if name.startswith(FABRIC_PREFIX):
+                pid = name.removeprefix(FABRIC_PREFIX)
+                if not pid.isdigit() or not Path(f"/proc/{pid}").exists():
+                    run("ip", "netns", "del", name, check=False)
+        self._remove_router_files()
+
+    @staticmethod
+    def _remove_router_files() -> None:
+        # Mount points of namespaces that died with the services' mount namespace.
+        netns = Path("/run/netns")
+        for path in netns.glob("qrouter-*") if netns.exists() else []:
+            if not os.path.ismount(path):
+                path.unlink(missing_ok=True)
+
+    def _make_fabric(self) -> None:
+        run("ip", "netns", "add", self.fabric)
+        self.fabric_exec("ip", "link", "set", "lo", "up")
+        self.fabric_exec("sysctl", "-qw", "net.ipv4.ip_forward=1")
+        self.ensure_bridge("brinet")
+        self.fabric_exec(
+            "ip", "addr", "add", f"{INTERNET_NET[1]}/{INTERNET_NET.prefixlen}", "dev", "brinet"
+        )
+
+    def _external_network(self) -> None:
+        public = self.admin.create(
+            "networks",
+            "network",
+            {
+                "name": "public",
+                "router:external": True,
+                "provider:network_type": "flat",
+                "provider:physical_network": "public",
+            },
+        )
+        self.admin.create(
+            "subnets",
+            "subnet",
+            {
+                "network_id": public["id"],
+                "name": "public-v4",
+                "cidr": str(EXTERNAL_NET),
+                "ip_version": 4,
+                "gateway_ip": str(EXTERNAL_NET[1]),
+                "enable_dhcp": False,
+                "allocation_pools": [
+                    {"start": str(EXTERNAL_NET[10]), "end": str(EXTERNAL_NET[200])}
+                ],
+            },
+        )
+        self.external_network_id = public["id"]
+        bridge = self.ensure_bridge(bridge_name(public["id"]))
+        self.fabric_exec(
+            "ip", "addr", "add", f"{EXTERNAL_NET[1]}/{EXTERNAL_NET.prefixlen}", "dev", bridge
+        )
+
+    def _wait_for_agent(self, timeout: float = 120) -> None:
+        started = time.monotonic()
+        while time.monotonic() - started < timeout:
+            agents = self.admin.list("agents", "agent_type=L3+agent")
+            if agents and all(a["alive"] for a in agents):
+                self.figures["agent_alive_seconds"] = round(time.monotonic() - started, 1)
+                return
+            time.sleep(1)
+        raise RuntimeError(f"the L3 agent did not report within {timeout:.0f} s\n{self.logs()}")
+
+    # --- access --------------------------------------------------------------------------
+    def credentials(self, user: str) -> Credentials:
+        """openrc values of the lab's ``member`` or ``admin``, scoped to the project."""
+        return Credentials(
+            auth_url=self.ready["keystone"],
+            username=user,
+            password=self.ready[f"{user}_password"],
+            project=self.ready["project"],
+            region=self.ready["region"],
+        )
+
+    def fabric_exec(self, *cmd: str, check: bool = True) -> subprocess.CompletedProcess:
+        """A command in the fabric namespace."""
+        return run("ip", "netns", "exec", self.fabric, *cmd, check=check)
+
+    def router_exec(self, router_id: str, *cmd: str, check: bool = True):
+        """A command in a router's namespace (which lives in the services' mount namespace)."""
+        return run(
+            "nsenter",
+            "--target",
+            self._init_pid(),
+            "--mount",
+            "--",
+            "ip",
+            "netns",
+            "exec",
+            f"qrouter-{router_id}",
+            *cmd,
+            check=check,
+        )
+
+    def _init_pid(self) -> str:
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text()
+        return children.split()[0]
+
+    def ensure_bridge(self, name: str) -> str:
+        """A bridge in the fabric (the agent's driver makes the same ones on demand)."""
+        if self.fabric_exec("ip", "link", "show", name, check=False).returncode != 0:
+            made = self.fabric_exec("ip", "link", "add", name, "type", "bridge", check=False)
+            if made.returncode != 0 and "exists" not in made.stderr:
+                raise RuntimeError(made.stderr)
+        self.fabric_exec("ip", "link", "set", name, "up")
+        return name
+
+    def plug(self, namespace: str, ifname: str, bridge: str, peer: str) -> None:
+        """A veth from ``namespace`` (as ``ifname``) onto a fabric bridge (as ``peer``)."""
+        run(
+            "ip",
+            "link",
+            "add",
+            ifname,
+            "netns",
+            namespace,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            peer,
+            "netns",
+            self.fabric,
+        )
+        self.fabric_exec("ip", "link", "set", peer, "master", bridge, "up")
+        run("ip", "-n", namespace, "link", "set", ifname, "up")
+
+    def router_link(self, port_id: str, up: bool) -> None:
+        """Take a router port's fabric end down or up (a failed link of a network node)."""
+        self.fabric_exec("ip", "link", "set", f"v{port_id[:11]}", "up" if up else "down")
