@@ -158,6 +158,9 @@ def cloud(tmp_path_factory):
     loopback and in namespaces of its own; started once, on first use, and ended with the run."""
     from tests.cloud.fixture import Cloud, missing_prerequisites
 
+    if os.environ.get("SITE_VPN_CLOUD"):  # a running cloud (tests/cloud/fixture.py attach)
+        yield Cloud.attach(Path(os.environ["SITE_VPN_CLOUD"]))
+        return
     missing = missing_prerequisites()
     if missing:
         _unavailable("the cloud needs " + " and ".join(missing))
@@ -180,6 +183,11 @@ def existing_vpc(cloud):
     the router vpc-router (gateway on the external network) and the security group
     app-servers, all made by the project member."""
     member = cloud.member
+    found = member.list("routers", "name=vpc-router")  # an attached cloud may have it already
+    if found:
+        subnets = {s["name"]: s for s in member.list("subnets") if s["name"] in ("app", "db")}
+        network = member.show("networks", subnets["app"]["network_id"])
+        return {"network": network, "router": found[0], "subnets": subnets}
     vpc = member.create("networks", "network", {"name": "vpc"})
     router = member.create(
         "routers",

@@ -125,6 +125,9 @@ class Session:
                     method, f"{self.network_url}/v2.0{path}", body, {"X-Auth-Token": self.token}
                 )[1]
             except CloudError as exc:
+                if exc.status == 401 and attempt == 0:
+                    self.login()  # the token expired (a long session): log in again, once
+                    continue
                 if exc.status != 500 or attempt == 7:
                     raise
                 self.retries += 1

@@ -16,6 +16,7 @@ the end (and any stale one from an interrupted run at the start).
 import hashlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -100,6 +101,7 @@ class Cloud:
     admin: Session | None = None
     external_network_id: str = ""
     figures: dict[str, float] = field(default_factory=dict)
+    attached_pid: int = 0
 
     # --- lifecycle -----------------------------------------------------------------------
     def start(self, timeout: float = 240) -> "Cloud":
@@ -111,14 +113,15 @@ class Cloud:
         self._make_fabric()
         self.state.mkdir(parents=True, exist_ok=True)
         log = open(self.state / "supervisor.log", "wb")
-        # setpriv: the namespace's init gets SIGTERM when this process dies, however it dies.
+        # setpriv: unshare is killed when this process dies, however it dies, and then the
+        # namespace's init gets SIGTERM (--kill-child); unshare itself ignores SIGTERM.
         # --propagation slave: the fabric (made here) is visible inside; the routers'
         # namespaces (made inside) are not left behind outside.
         self.process = subprocess.Popen(
             [
                 "setpriv",
                 "--pdeathsig",
-                "TERM",
+                "KILL",
                 "--",
                 "unshare",
                 "--pid",
@@ -152,20 +155,53 @@ class Cloud:
         self._external_network()
         self._wait_for_agent()
         self.figures["start_seconds"] = round(time.monotonic() - started, 1)
+        (self.state / "lab.json").write_text(
+            json.dumps(
+                {
+                    "fabric": self.fabric,
+                    "pid": self.process.pid,
+                    "external_network_id": self.external_network_id,
+                }
+            )
+        )
         return self
+
+    @classmethod
+    def attach(cls, state: Path) -> "Cloud":
+        """A cloud another process started and keeps running (a developer's loop:
+        ``SITE_VPN_CLOUD=<state dir> pytest tests/e2e``); ``stop()`` leaves it running."""
+        lab = json.loads((state / "lab.json").read_text())
+        cloud = cls(
+            state, fabric=lab["fabric"], ready=json.loads((state / "ready.json").read_text())
+        )
+        cloud.attached_pid = lab["pid"]
+        cloud.external_network_id = lab["external_network_id"]
+        cloud.admin = Session(cloud.credentials("admin")).login()
+        cloud.member = Session(cloud.credentials("member")).login()
+        return cloud
 
     def stop(self) -> None:
         """End every process and namespace this cloud made."""
+        if self.attached_pid:
+            return
+        routers: list[str] = []
         if self.process is not None and self.process.poll() is None:
-            self.process.terminate()  # unshare passes TERM to the namespace's init
+            init = int(self._init_pid())
+            routers = self._router_namespaces(init)
+            os.kill(init, signal.SIGTERM)  # the supervisor stops the services, then exits
             try:
                 self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, 9)
+                os.kill(init, signal.SIGKILL)  # init's death ends everything in the namespace
                 self.process.wait(timeout=10)
         if self.fabric:
             run("ip", "netns", "del", self.fabric, check=False)
-        self._remove_router_files()
+        # The routers' namespaces died with the services' mount namespace; their mount-point
+        # files remain in /run/netns (shared with the host).
+        for name in routers:
+            path = Path("/run/netns") / name
+            if not os.path.ismount(path):
+                path.unlink(missing_ok=True)
 
     def logs(self, tail: int = 1500) -> str:
         """The last lines of every service's log, for failure messages."""
@@ -175,20 +211,19 @@ class Cloud:
         return "\n".join(out)
 
     def _remove_stale(self) -> None:
+        """The fabric of a run whose test process was killed (its services died with it)."""
         for name in run("ip", "netns", "list", check=False).stdout.split():
             if name.startswith(FABRIC_PREFIX):
                 pid = name.removeprefix(FABRIC_PREFIX)
                 if not pid.isdigit() or not Path(f"/proc/{pid}").exists():
                     run("ip", "netns", "del", name, check=False)
-        self._remove_router_files()
 
     @staticmethod
-    def _remove_router_files() -> None:
-        # Mount points of namespaces that died with the services' mount namespace.
-        netns = Path("/run/netns")
-        for path in netns.glob("qrouter-*") if netns.exists() else []:
-            if not os.path.ismount(path):
-                path.unlink(missing_ok=True)
+    def _router_namespaces(init: int) -> list[str]:
+        listed = run(
+            "nsenter", "--target", str(init), "--mount", "--", "ip", "netns", "list", check=False
+        ).stdout
+        return [line.split()[0] for line in listed.splitlines() if line.startswith("qrouter-")]
 
     def _make_fabric(self) -> None:
         run("ip", "netns", "add", self.fabric)
@@ -273,8 +308,8 @@ class Cloud:
         )
 
     def _init_pid(self) -> str:
-        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text()
-        return children.split()[0]
+        pid = self.attached_pid or self.process.pid
+        return Path(f"/proc/{pid}/task/{pid}/children").read_text().split()[0]
 
     def ensure_bridge(self, name: str) -> str:
         """A bridge in the fabric (the agent's driver makes the same ones on demand)."""
@@ -308,3 +343,89 @@ class Cloud:
     def router_link(self, port_id: str, up: bool) -> None:
         """Take a router port's fabric end down or up (a failed link of a network node)."""
         self.fabric_exec("ip", "link", "set", f"v{port_id[:11]}", "up" if up else "down")
+
+    # --- the agent's strongSwan ------------------------------------------------------------
+    def router_dir(self, router_id: str) -> Path:
+        """Where the agent's strongSwan driver keeps a router's config and run files."""
+        return self.state / "neutron" / "ipsec" / router_id
+
+    def charon_log(self, router_id: str) -> str:
+        """A router's charon log (the operator config area logs to its run directory)."""
+        path = self.router_dir(router_id) / "var" / "run" / "charon.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def charon_pids(self, router_id: str) -> list[int]:
+        """The charon processes running for a router (one, when the driver did its job),
+        found by the router directory neutron-vpn-netns-wrapper mounted over their /etc."""
+        ns = os.readlink(f"/proc/{self._init_pid()}/ns/pid")
+        pids = []
+        for proc in Path("/proc").iterdir():
+            if not proc.name.isdigit():
+                continue
+            try:
+                if not (proc / "cmdline").read_bytes().startswith(b"/usr/lib/ipsec/charon"):
+                    continue
+                if os.readlink(proc / "ns" / "pid") != ns:
+                    continue
+                if f"/ipsec/{router_id}/etc" in (proc / "mountinfo").read_text():
+                    pids.append(int(proc.name))
+            except OSError:
+                continue
+        return pids
+
+    def stop_charon(self, router_id: str) -> None:
+        """End a router's charon (and its starter), as neutron-netns-cleanup would."""
+        for pid in self.charon_pids(router_id):
+            parent = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+            for target in (parent, pid):
+                try:
+                    os.kill(target, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+
+    def wait_for_charon(self, router_id: str, connection_ids: list[str], timeout: float) -> float:
+        """Seconds until the agent runs charon for ``router_id`` with every connection in its
+        ipsec.conf (RuntimeError with the agent's log after ``timeout``)."""
+        started = time.monotonic()
+        conf = self.router_dir(router_id) / "etc" / "ipsec.conf"
+        while time.monotonic() - started < timeout:
+            text = conf.read_text() if conf.exists() else ""
+            if all(f"conn {c}" in text for c in connection_ids) and self.charon_pids(router_id):
+                return time.monotonic() - started
+            time.sleep(0.5)
+        agent = (self.state / "logs" / "neutron-l3-agent.log").read_text(errors="replace")
+        raise RuntimeError(
+            f"no charon for router {router_id} with {connection_ids} after {timeout:.0f} s:\n"
+            + agent[-3000:]
+        )
+
+    def wait_for_status(
+        self, connection_ids: list[str], status: str, timeout: float, nudge_after: float = 60
+    ) -> tuple[float, bool]:
+        """(seconds, nudged) until Neutron reports every connection in ``status``.
+
+        neutron-vpnaas 28's agent reports a connection's way out of PENDING_CREATE only from a
+        sync that runs after its tunnel is up (``updated_pending_status`` is set in
+        ``process.update()``, cleared after each report): a tunnel that comes up after the
+        last sync stays PENDING_CREATE in the API although the agent reports it ACTIVE. Any
+        change the server notifies the agent about starts a sync; after ``nudge_after``
+        seconds this updates the services' descriptions (what an operator's touch would do).
+        """
+        started = time.monotonic()
+        seen: dict[str, dict] = {}
+        nudged = False
+        while time.monotonic() - started < timeout:
+            seen = {c: self.member.show("vpn/ipsec-site-connections", c) for c in connection_ids}
+            if {c["status"] for c in seen.values()} == {status}:
+                return time.monotonic() - started, nudged
+            if not nudged and time.monotonic() - started > nudge_after:
+                for service in {c["vpnservice_id"] for c in seen.values()}:
+                    self.member.neutron(
+                        "PUT",
+                        f"/vpn/vpnservices/{service}",
+                        {"vpnservice": {"description": "status refresh"}},
+                    )
+                nudged = True
+            time.sleep(1)
+        states = {c: v["status"] for c, v in seen.items()}
+        raise AssertionError(f"connections not {status} after {timeout:.0f} s: {states}")

@@ -212,6 +212,8 @@ class Supervisor:
             stderr=subprocess.STDOUT,
             env={**os.environ, **(env or {})},
             cwd=self.state,
+            # a group of its own: oslo.service/cotyledon signal their whole process group
+            start_new_session=True,
         )
         self.processes.append((name, process))
         return process
@@ -381,7 +383,7 @@ class Supervisor:
     # --- Neutron -------------------------------------------------------------------------
     def neutron(self, rabbit_port: int, keystone: str, neutron_password: str, port: int) -> str:
         started = time.monotonic()
-        (self.state / "neutron" / "lock").mkdir(parents=True)
+        (self.state / "neutron" / "lock").mkdir(parents=True, exist_ok=True)
         (self.state / "neutron.conf").write_text(
             NEUTRON_CONF.format(
                 state=self.state,
@@ -513,11 +515,25 @@ class Supervisor:
         tmp.rename(self.state / "ready.json")
         marker = self.mark_decrypted_traffic()
         while True:
+            self.reap_orphans()
             for name, process in self.processes:
                 if process.poll() is not None and name != "epmd":
                     (self.state / "failed").write_text(f"{name} exited with {process.returncode}\n")
             next(marker)
             time.sleep(0.5)
+
+    def reap_orphans(self) -> None:
+        """As PID 1 of the namespace, collect every orphan that exited (daemons double-fork:
+        privsep helpers, starter, epmd); our own children are left to Popen."""
+        ours = {process.pid for _, process in self.processes}
+        while True:
+            try:
+                found = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+            except ChildProcessError:
+                return
+            if found is None or found.si_pid in ours:
+                return
+            os.waitpid(found.si_pid, 0)
 
     def stop(self) -> None:
         for _, process in reversed(self.processes):

@@ -1,12 +1,12 @@
-"""A test network of our own: namespaces joined by veth pairs, strongSwan daemons in them.
+"""The customer's side of a test, attached to the suite's cloud (tests/cloud):
 
-    vpc host --- cloud (gateway members' EIPs) --- inet --- customer (customer gateway) --- on-prem host
+    on-prem host ns ── customer gateway ns ── brinet (the cloud's "internet") ── routers' EIPs
+    VPC host ns (a Neutron port of the project) ── the VPC network's bridge ── routers' qr- ports
 
-The kernel here has no XFRM, so charon uses the userspace kernel-libipsec plugin (a TUN device,
-UDP-encapsulated ESP); routes into the tunnel are managed explicitly. Each daemon gets its own
-run directory bind-mounted over /run inside its namespace (charon's pid file path is fixed).
-Every address lives in namespaces this lab creates: documentation ranges for the "public"
-side, the reference design's private ranges behind each gateway. ``close()`` removes it all.
+The cloud side is the real L3 agent: neutron-vpnaas's strongSwan driver renders each router's
+ipsec.conf/secrets from what Neutron stored and runs one charon per router namespace. The
+customer gateway is a charon of ours loading the program's generated swanctl.conf (userspace
+kernel-libipsec: this kernel has no ESP). ``close()`` removes every namespace and daemon it made.
 """
 
 import itertools
@@ -20,23 +20,14 @@ from pathlib import Path
 
 from netaddr import IPNetwork
 
+from tests.cloud.fixture import INTERNET_NET, Cloud, bridge_name, run
+
 CHARON = "/usr/lib/ipsec/charon"
-STARTER = "/usr/lib/ipsec/starter"
-STROKE = "/usr/lib/ipsec/stroke"
 PLUGINS = (
     "random nonce openssl aes sha1 sha2 hmac gmp curve25519 pem pkcs1 x509 pubkey kdf "
-    "kernel-libipsec kernel-netlink socket-default"
+    "ccm gcm xcbc cmac kernel-libipsec kernel-netlink socket-default vici"
 )
-CLOUD_NET, CUSTOMER_NET = IPNetwork("198.51.100.0/24"), IPNetwork("203.0.113.0/24")
 _ids = itertools.count()
-
-
-def run(*cmd: str, check: bool = True, timeout: float = 30) -> subprocess.CompletedProcess:
-    """Run a command, text output; raise with its stderr when it fails and check is set."""
-    result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    if check and result.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed ({result.returncode}): {result.stderr.strip()}")
-    return result
 
 
 @dataclass
@@ -45,6 +36,7 @@ class ChildSa:
 
     name: str
     spi_out: str
+    bytes_in: int
     bytes_out: int
     algorithms: str
     """The negotiated ESP suite, e.g. AES_CBC-256/HMAC_SHA2_256_128/MODP_3072 (the DH group
@@ -53,28 +45,25 @@ class ChildSa:
     """The negotiated suite of the IKE SA carrying it."""
 
 
-def strongswan_conf(directory: Path, *, vici: bool, secrets: Path | None = None) -> str:
-    """charon settings for a daemon of the lab (what the device's/node's operator would set).
+def strongswan_conf(directory: Path) -> str:
+    """The customer device's charon settings (what its operator sets).
 
     IKEv2 has no DPD timeout of its own: a peer is dead when retransmissions give up. Here they
     give up after 3.8 s (0.8 + 1.2 + 1.8), so DPD interval (2 s) + retransmissions stay within
-    the 6 s DPD timeout the tests' designs use.
+    the 6 s DPD timeout the tests' designs use. The cloud's operator settings are the same
+    (tests/cloud/operator-strongswan.conf).
     """
-    plugins = PLUGINS + (" vici" if vici else " stroke")
-    extra = []
-    if vici:
-        extra.append(f"    vici {{\n      socket = unix://{directory}/charon.vici\n    }}")
-    if secrets:
-        extra.append(f"    stroke {{\n      secrets_file = {secrets}\n    }}")
     return f"""charon {{
   load_modular = no
-  load = {plugins}
+  load = {PLUGINS}
   install_routes = no
   retransmit_tries = 2
   retransmit_timeout = 0.8
   retransmit_base = 1.5
   plugins {{
-{chr(10).join(extra)}
+    vici {{
+      socket = unix://{directory}/charon.vici
+    }}
   }}
   filelog {{
     lab {{
@@ -91,109 +80,167 @@ def strongswan_conf(directory: Path, *, vici: bool, secrets: Path | None = None)
 
 
 class Lab:
-    """Namespaces, links and daemons for one test; ``close()`` tears everything down."""
+    """Namespaces and the customer's daemon for one test; ``close()`` tears them down."""
 
-    def __init__(self, workdir: Path):
+    def __init__(self, workdir: Path, cloud: Cloud):
+        self.cloud = cloud
         self.id = f"sv{os.getpid() % 10000}{next(_ids)}"
         self.workdir = workdir
         self.namespaces: list[str] = []
         self.daemons: list[subprocess.Popen] = []
+        self.ports: list[str] = []
         self.customer_dir = workdir / "customer"
-        self.cloud_dir = workdir / "cloud"
+        self.onprem_hosts: list[str] = []
+        self.vpc_host = ""
 
     def ns(self, role: str) -> str:
-        """The namespace of a role: vpc, cloud, inet, customer, onprem."""
+        """The namespace of a role: customer, onprem, vpc."""
         return f"{self.id}-{role}"
 
     def _exec(self, role: str, *cmd: str, check: bool = True) -> subprocess.CompletedProcess:
         return run("ip", "netns", "exec", self.ns(role), *cmd, check=check)
 
-    def _link(self, a: str, b: str, name_a: str, name_b: str) -> None:
+    def _namespace(self, role: str) -> None:
+        run("ip", "netns", "add", self.ns(role))
+        self.namespaces.append(self.ns(role))
+        run("ip", "-n", self.ns(role), "link", "set", "lo", "up")
+
+    def build_customer(self, customer_ips: list[str], site_cidrs: list[list[str]]) -> None:
+        """The customer gateway on the cloud's internet with an address in every on-premises
+        subnet (kernel-libipsec routes each traffic selector from a local address in it), and
+        an on-prem host behind it with one address in the first subnet of each site."""
+        self._namespace("customer")
+        self._namespace("onprem")
+        self.cloud.plug(self.ns("customer"), "wan0", "brinet", f"{self.id}c")
+        self._exec(
+            "customer",
+            "sysctl",
+            "-qw",
+            "net.ipv4.ip_forward=1",
+            "net.ipv4.conf.all.promote_secondaries=1",
+            "net.ipv4.conf.wan0.promote_secondaries=1",
+        )
+        for address in customer_ips:
+            self.address("add", address)
+            # the fabric may still cache an earlier test's MAC for this address
+            self._announce("customer", "wan0", address)
+        run("ip", "-n", self.ns("customer"), "route", "add", "default", "via", str(INTERNET_NET[1]))
         run(
             "ip",
             "link",
             "add",
-            name_a,
+            "lan0",
             "netns",
-            self.ns(a),
+            self.ns("customer"),
             "type",
             "veth",
             "peer",
             "name",
-            name_b,
+            "eth0",
             "netns",
-            self.ns(b),
+            self.ns("onprem"),
         )
-        for role, name in ((a, name_a), (b, name_b)):
-            run("ip", "-n", self.ns(role), "link", "set", name, "up")
-
-    def build(
-        self,
-        *,
-        eips: list[str],
-        customer_ips: list[str],
-        vpc_cidrs: list[str],
-        onprem_cidrs: list[str],
-    ) -> None:
-        """Create the five namespaces and their addressing."""
-        for role in ("inet", "cloud", "customer", "vpc", "onprem"):
-            run("ip", "netns", "add", self.ns(role))
-            self.namespaces.append(self.ns(role))
-            run("ip", "-n", self.ns(role), "link", "set", "lo", "up")
-        self._link("cloud", "inet", "wan0", "cloud0")
-        self._link("customer", "inet", "wan0", "cust0")
-        self._link("cloud", "vpc", "lan0", "eth0")
-        self._link("customer", "onprem", "lan0", "eth0")
-        self._exec("inet", "sysctl", "-qw", "net.ipv4.ip_forward=1")
-        run("ip", "-n", self.ns("inet"), "addr", "add", f"{CLOUD_NET[-2]}/24", "dev", "cloud0")
-        run("ip", "-n", self.ns("inet"), "addr", "add", f"{CUSTOMER_NET[-2]}/24", "dev", "cust0")
-        for role, addresses, gateway, inner, host in (
-            ("cloud", eips, CLOUD_NET[-2], vpc_cidrs, "vpc"),
-            ("customer", customer_ips, CUSTOMER_NET[-2], onprem_cidrs, "onprem"),
-        ):
-            # Removing one public address must not take its siblings with it.
-            self._exec(
-                role,
-                "sysctl",
-                "-qw",
-                "net.ipv4.ip_forward=1",
-                "net.ipv4.conf.all.promote_secondaries=1",
-                "net.ipv4.conf.wan0.promote_secondaries=1",
-            )
-            for address in addresses:
-                run("ip", "-n", self.ns(role), "addr", "add", f"{address}/24", "dev", "wan0")
-            run("ip", "-n", self.ns(role), "route", "add", "default", "via", str(gateway))
-            for cidr in inner:
+        for role, dev in (("customer", "lan0"), ("onprem", "eth0")):
+            run("ip", "-n", self.ns(role), "link", "set", dev, "up")
+        for cidrs in site_cidrs:
+            for cidr in cidrs:
                 net = IPNetwork(cidr)
                 run(
                     "ip",
                     "-n",
-                    self.ns(role),
+                    self.ns("customer"),
                     "addr",
                     "add",
                     f"{net[1]}/{net.prefixlen}",
                     "dev",
                     "lan0",
                 )
-            first = IPNetwork(inner[0])
+            host = IPNetwork(cidrs[0])
             run(
                 "ip",
                 "-n",
-                self.ns(host),
+                self.ns("onprem"),
                 "addr",
                 "add",
-                f"{first[10]}/{first.prefixlen}",
+                f"{host[10]}/{host.prefixlen}",
                 "dev",
                 "eth0",
             )
-            run("ip", "-n", self.ns(host), "route", "add", "default", "via", str(first[1]))
-        self.vpc_host = str(IPNetwork(vpc_cidrs[0])[10])
-        self.onprem_host = str(IPNetwork(onprem_cidrs[0])[10])
-        self.vpc_cidrs, self.onprem_cidrs = vpc_cidrs, onprem_cidrs
+            self.onprem_hosts.append(str(host[10]))
+        first = IPNetwork(site_cidrs[0][0])
+        run("ip", "-n", self.ns("onprem"), "route", "add", "default", "via", str(first[1]))
+
+    def build_vpc_host(self, network_id: str, subnet_id: str, routes: dict[str, list[str]]):
+        """A VPC host: a port of the project on ``subnet_id`` (Neutron assigns its address),
+        plugged like a VM's. ``routes``: destination CIDR -> next hops (the members' addresses
+        on this subnet). Several next hops make a multipath route that drops a member whose
+        neighbour entry fails: the VPC's routes decide which member carries traffic."""
+        member = self.cloud.member
+        port = member.create(
+            "ports",
+            "port",
+            {"network_id": network_id, "fixed_ips": [{"subnet_id": subnet_id}], "name": self.id},
+        )
+        self.ports.append(port["id"])
+        subnet = member.show("subnets", subnet_id)
+        address = port["fixed_ips"][0]["ip_address"]
+        prefix = IPNetwork(subnet["cidr"]).prefixlen
+        self._namespace("vpc")
+        bridge = self.cloud.ensure_bridge(bridge_name(network_id))
+        self.cloud.plug(self.ns("vpc"), "eth0", bridge, f"{self.id}v")
+        run("ip", "-n", self.ns("vpc"), "link", "set", "eth0", "address", port["mac_address"])
+        run("ip", "-n", self.ns("vpc"), "addr", "add", f"{address}/{prefix}", "dev", "eth0")
+        # A dead member's neighbour entry fails within ~2 s (defaults: up to a minute).
+        self._exec(
+            "vpc",
+            "sysctl",
+            "-qw",
+            "net.ipv4.fib_multipath_use_neigh=1",
+            "net.ipv4.neigh.eth0.base_reachable_time_ms=1000",
+            "net.ipv4.neigh.eth0.delay_first_probe_time=1",
+            "net.ipv4.neigh.eth0.retrans_time_ms=200",
+            "net.ipv4.neigh.eth0.ucast_solicit=2",
+            "net.ipv4.neigh.eth0.mcast_solicit=2",
+        )
+        for destination, hops in routes.items():
+            self.route(destination, hops)
+        # Neutron reuses a deleted port's address: routers may cache the old MAC
+        self._announce("vpc", "eth0", address)
+        self.vpc_host = address
+
+    def _announce(self, role: str, dev: str, address: str) -> None:
+        """Gratuitous ARP, so neighbours update an entry for a reused address."""
+        self._exec(
+            role,
+            "arping",
+            "-U",
+            "-c",
+            "2",
+            "-w",
+            "1",
+            "-I",
+            dev,
+            "-s",
+            address,
+            address,
+            check=False,
+        )
+
+    def route(self, destination: str, hops: list[str]) -> None:
+        """Set the VPC host's route to ``destination`` over ``hops``."""
+        spec = (
+            ["via", hops[0]]
+            if len(hops) == 1
+            else [word for hop in hops for word in ("nexthop", "via", hop)]
+        )
+        run("ip", "-n", self.ns("vpc"), "route", "replace", destination, *spec)
 
     def _daemon(self, role: str, directory: Path, command: str) -> subprocess.Popen:
         (directory / "run").mkdir(parents=True, exist_ok=True)
-        shell = f"mount --bind {directory}/run /run && exec env STRONGSWAN_CONF={directory}/strongswan.conf {command}"
+        shell = (
+            f"mount --bind {directory}/run /run && "
+            f"exec env STRONGSWAN_CONF={directory}/strongswan.conf {command}"
+        )
         process = subprocess.Popen(
             ["ip", "netns", "exec", self.ns(role), "sh", "-c", shell],
             stdout=open(directory / "stdout.log", "w"),
@@ -203,46 +250,32 @@ class Lab:
         self.daemons.append(process)
         return process
 
-    def _wait_for(self, path: Path, what: str, timeout: float = 15) -> None:
-        deadline = time.monotonic() + timeout
-        while not path.exists():
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{what} did not start: no {path.name} after {timeout:.0f} s")
-            time.sleep(0.05)
-
-    def start_cloud(self, ipsec_conf: str, ipsec_secrets: str) -> None:
-        """The cloud stand-in: starter + charon reading neutron-style ipsec.conf/secrets."""
-        d = self.cloud_dir
-        d.mkdir(parents=True, exist_ok=True)
-        (d / "ipsec.conf").write_text(ipsec_conf)
-        secrets = d / "ipsec.secrets"
-        secrets.write_text(ipsec_secrets)
-        secrets.chmod(0o600)
-        (d / "strongswan.conf").write_text(strongswan_conf(d, vici=False, secrets=secrets))
-        self._daemon("cloud", d, f"{STARTER} --nofork --conf {d}/ipsec.conf")
-        self._wait_for(d / "run" / "charon.ctl", "the cloud's charon")
-        self._wait_for_tun("cloud")
-        for cidr in self.onprem_cidrs:
-            run("ip", "-n", self.ns("cloud"), "route", "replace", cidr, "dev", "ipsec0")
-
-    def start_customer(self, swanctl_conf: str) -> None:
+    def start_customer(self, swanctl_conf: str, vpc_cidrs: list[str]) -> None:
         """The customer device: charon + swanctl reading the rendered swanctl.conf."""
         d = self.customer_dir
         (d / "swanctl").mkdir(parents=True, exist_ok=True)
         (d / "swanctl" / "swanctl.conf").write_text(swanctl_conf)
-        (d / "strongswan.conf").write_text(strongswan_conf(d, vici=True))
+        (d / "strongswan.conf").write_text(strongswan_conf(d))
         self._daemon("customer", d, CHARON)
-        self._wait_for(d / "charon.vici", "the customer's charon")
-        self._wait_for_tun("customer")
-        for cidr in self.vpc_cidrs:
+        deadline = time.monotonic() + 15
+        while not (d / "charon.vici").exists():
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the customer's charon did not start:\n{self.log()[-2000:]}")
+            time.sleep(0.05)
+        while self._exec("customer", "ip", "link", "show", "ipsec0", check=False).returncode:
+            if time.monotonic() > deadline:
+                raise RuntimeError("no ipsec0 TUN device in the customer namespace")
+            time.sleep(0.05)
+        for cidr in vpc_cidrs:
             run("ip", "-n", self.ns("customer"), "route", "replace", cidr, "dev", "ipsec0")
 
-    def _wait_for_tun(self, role: str, timeout: float = 10) -> None:
-        deadline = time.monotonic() + timeout
-        while self._exec(role, "ip", "link", "show", "ipsec0", check=False).returncode:
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"no ipsec0 TUN device in {role} after {timeout:.0f} s")
-            time.sleep(0.05)
+    def stop_customer(self) -> None:
+        """Stop the customer's charon (a test then starts it again with another config)."""
+        for process in self.daemons:
+            _end(process)
+        self.daemons.clear()
+        for stale in ("charon.vici", "charon.log"):
+            (self.customer_dir / stale).unlink(missing_ok=True)
 
     def swanctl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         """swanctl against the customer's daemon."""
@@ -260,10 +293,11 @@ class Lab:
         self.swanctl("--load-all", "--file", str(self.customer_dir / "swanctl" / "swanctl.conf"))
 
     def child_sas(self) -> dict[str, ChildSa]:
-        """Installed CHILD_SAs of the customer device, by child name."""
+        """Installed CHILD_SAs of the customer device, by child name (the newest of each)."""
         text = self.swanctl("--list-sas").stdout
         found: dict[str, ChildSa] = {}
         child = algorithms = ike = None
+        bytes_in = 0
         for line in text.splitlines():
             m = re.match(r"^\s{2}([A-Z0-9_]+[-/][A-Z0-9_/-]+)$", line)
             if m:  # the IKE SA's suite line
@@ -273,9 +307,15 @@ class Lab:
             if m:
                 child, algorithms = m.group(1), m.group(2)
                 continue
+            m = re.match(r"^\s+in\s+[0-9a-f]+,\s+(\d+) bytes", line)
+            if m and child:
+                bytes_in = int(m.group(1))
+                continue
             m = re.match(r"^\s+out\s+([0-9a-f]+),\s+(\d+) bytes", line)
             if m and child:
-                found[child] = ChildSa(child, m.group(1), int(m.group(2)), algorithms, ike or "")
+                sa = ChildSa(child, m.group(1), bytes_in, int(m.group(2)), algorithms, ike or "")
+                previous = found.get(child)
+                found[child] = sa if previous is None else previous
                 child = None
         return found
 
@@ -288,36 +328,54 @@ class Lab:
             time.sleep(0.1)
         return None
 
-    def ping(self, source: str = "vpc", count: int = 1, wait: float = 1.0) -> bool:
-        """Ping across the VPN: from the VPC host to the on-prem host, or back."""
-        target = self.onprem_host if source == "vpc" else self.vpc_host
-        result = self._exec(
-            source, "ping", "-c", str(count), "-W", str(wait), "-i", "0.2", target, check=False
+    def ping(self, source: str = "vpc", count: int = 1, wait: float = 1.0, site: int = 0) -> bool:
+        """Ping across the VPN: from the VPC host to the on-prem host of a site, or back."""
+        if source == "vpc":
+            cmd = ["ping", "-c", str(count), "-W", str(wait), "-i", "0.2", self.onprem_hosts[site]]
+        else:
+            cmd = [
+                "ping",
+                "-c",
+                str(count),
+                "-W",
+                str(wait),
+                "-i",
+                "0.2",
+                "-I",
+                self.onprem_hosts[site],
+                self.vpc_host,
+            ]
+        return self._exec(source, *cmd, check=False).returncode == 0
+
+    def address(self, action: str, address: str) -> None:
+        """Add or delete a public address of the customer gateway."""
+        run(
+            "ip",
+            "-n",
+            self.ns("customer"),
+            "addr",
+            action,
+            f"{address}/{INTERNET_NET.prefixlen}",
+            "dev",
+            "wan0",
         )
-        return result.returncode == 0
 
-    def address(self, role: str, action: str, address: str) -> None:
-        """Add or delete a public address of the cloud or the customer gateway."""
-        run("ip", "-n", self.ns(role), "addr", action, f"{address}/24", "dev", "wan0")
-
-    def log(self, role: str) -> str:
-        """A daemon's charon log."""
-        path = (self.customer_dir if role == "customer" else self.cloud_dir) / "charon.log"
+    def log(self) -> str:
+        """The customer's charon log."""
+        path = self.customer_dir / "charon.log"
         return path.read_text() if path.exists() else ""
 
+    def diagnose(self) -> str:
+        """For a failure message: the SAs and the log lines that say what went wrong."""
+        sas = self.swanctl("--list-sas", check=False).stdout
+        telling = re.compile(r"establish|failed|AUTH|NO_PROP|TS_UNACC|INVALID|retransmit|giving up")
+        lines = [line for line in self.log().splitlines() if telling.search(line)]
+        return f"SAs:\n{sas}\nlog:\n" + "\n".join(lines[-40:])
+
     def close(self) -> None:
-        """Stop the daemons and delete the namespaces (their links go with them)."""
+        """Stop the daemon, delete the namespaces (their links go with them) and the port."""
         for process in self.daemons:
-            if process.poll() is None:
-                try:
-                    os.killpg(process.pid, signal.SIGTERM)
-                    process.wait(timeout=5)
-                except (ProcessLookupError, subprocess.TimeoutExpired):
-                    try:
-                        os.killpg(process.pid, signal.SIGKILL)
-                    except ProcessLookupError:
-                        pass
-                    process.wait(timeout=5)
+            _end(process)
         for namespace in reversed(self.namespaces):
             for pid in run("ip", "netns", "pids", namespace, check=False).stdout.split():
                 try:
@@ -326,3 +384,20 @@ class Lab:
                     pass
             run("ip", "netns", "del", namespace, check=False)
         self.namespaces.clear()
+        for port in self.ports:
+            self.cloud.member.neutron("DELETE", f"/ports/{port}")
+        self.ports.clear()
+
+
+def _end(process: subprocess.Popen) -> None:
+    if process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=5)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        process.wait(timeout=5)

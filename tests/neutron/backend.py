@@ -133,15 +133,17 @@ class NeutronBackend:
             }
         return result
 
-    def destroy(self) -> None:
-        """Delete everything created, newest first."""
-        while self.created:
-            item = self.created.pop()
+    def destroy(self, prefix: str = "") -> None:
+        """Delete everything created whose type starts with ``prefix``, newest first."""
+        for item in reversed(list(self.created)):
+            if not item.type.startswith(prefix):
+                continue
             try:
                 item.delete()
             except CloudError as exc:
                 if exc.status != 404:
                     raise
+            self.created.remove(item)
 
 
 def _simple(collection: str, key: str, fields: list[str], transform: Callable | None = None):

@@ -29,7 +29,10 @@ class VethBridgeDriver(interface.LinuxInterfaceDriver):
 
     def _ensure_bridge(self, name: str) -> ip_lib.IPDevice:
         if not ip_lib.device_exists(name, namespace=self.fabric):
-            privileged.create_interface(name, self.fabric, "bridge")
+            try:
+                privileged.create_interface(name, self.fabric, "bridge")
+            except privileged.InterfaceAlreadyExists:
+                pass  # another router's port of the same network made it just now
         bridge = ip_lib.IPWrapper(namespace=self.fabric).device(name)
         bridge.link.set_up()
         return bridge
