@@ -211,12 +211,21 @@ class Cloud:
         return "\n".join(out)
 
     def _remove_stale(self) -> None:
-        """The fabric of a run whose test process was killed (its services died with it)."""
+        """What a run whose test process was killed left: its fabric and the mount-point files
+        of its routers' namespaces (the namespaces and services died with it)."""
+        live = False
         for name in run("ip", "netns", "list", check=False).stdout.split():
             if name.startswith(FABRIC_PREFIX):
                 pid = name.removeprefix(FABRIC_PREFIX)
                 if not pid.isdigit() or not Path(f"/proc/{pid}").exists():
                     run("ip", "netns", "del", name, check=False)
+                else:
+                    live = True
+        netns = Path("/run/netns")
+        if not live and netns.exists():  # no other cloud runs here: every qrouter file is stale
+            for path in netns.glob("qrouter-*"):
+                if not os.path.ismount(path):
+                    path.unlink(missing_ok=True)
 
     @staticmethod
     def _router_namespaces(init: int) -> list[str]:
