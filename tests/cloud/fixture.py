@@ -25,7 +25,7 @@ from pathlib import Path
 
 from netaddr import IPNetwork
 
-from tests.cloud.client import Credentials, Session
+from tests.cloud.client import CloudError, Credentials, Session
 
 HERE = Path(__file__).resolve().parent
 REQUIREMENTS = HERE / "requirements.txt"
@@ -409,32 +409,39 @@ class Cloud:
         )
 
     def wait_for_status(
-        self, connection_ids: list[str], status: str, timeout: float, nudge_after: float = 60
+        self, connection_ids: list[str], status: str, timeout: float, nudge_every: float = 45
     ) -> tuple[float, bool]:
         """(seconds, nudged) until Neutron reports every connection in ``status``.
 
         neutron-vpnaas 28's agent reports a connection's way out of PENDING_CREATE only from a
         sync that runs after its tunnel is up (``updated_pending_status`` is set in
         ``process.update()``, cleared after each report): a tunnel that comes up after the
-        last sync stays PENDING_CREATE in the API although the agent reports it ACTIVE. Any
-        change the server notifies the agent about starts a sync; after ``nudge_after``
-        seconds this updates the services' descriptions (what an operator's touch would do).
+        last sync stays PENDING_CREATE in the API although the agent reports it ACTIVE. A
+        router update makes the agent sync its VPN processes; every ``nudge_every`` seconds
+        this touches the routers' descriptions (what an operator's touch would do).
         """
         started = time.monotonic()
         seen: dict[str, dict] = {}
+        nudged_at = 0.0
         nudged = False
         while time.monotonic() - started < timeout:
             seen = {c: self.member.show("vpn/ipsec-site-connections", c) for c in connection_ids}
             if {c["status"] for c in seen.values()} == {status}:
                 return time.monotonic() - started, nudged
-            if not nudged and time.monotonic() - started > nudge_after:
+            now = time.monotonic() - started
+            if now - nudged_at > nudge_every:
+                nudged_at = now
                 for service in {c["vpnservice_id"] for c in seen.values()}:
-                    self.member.neutron(
-                        "PUT",
-                        f"/vpn/vpnservices/{service}",
-                        {"vpnservice": {"description": "status refresh"}},
-                    )
-                nudged = True
+                    router = self.member.show("vpn/vpnservices", service)["router_id"]
+                    try:
+                        self.member.neutron(
+                            "PUT",
+                            f"/routers/{router}",
+                            {"router": {"description": f"status refresh {int(now)}"}},
+                        )
+                        nudged = True
+                    except CloudError:
+                        pass  # a router busy with another update: the next round tries again
             time.sleep(1)
         states = {c: v["status"] for c, v in seen.items()}
         raise AssertionError(f"connections not {status} after {timeout:.0f} s: {states}")

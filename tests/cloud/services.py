@@ -564,6 +564,25 @@ def serialize_sqlite_writers() -> None:
             connection.info["in_transaction"] = True
 
 
+def api_sends_only() -> None:
+    """The API process notifies agents but does not consume the agents' status reports.
+
+    neutron-vpnaas 28's IPsec service driver starts its ``ipsec_driver`` consumer in its
+    constructor, so every process that loads the plugin competes for the agent's casts; a
+    status report taken by this WSGI process was seen lost (a connection left DOWN while its
+    tunnel carried traffic). The rpc server alone consumes them, as Neutron's API/RPC split
+    intends (the OVN driver does it in ``start_rpc_listeners``).
+    """
+    from neutron_vpnaas.services.vpn.service_drivers import base_ipsec, ipsec
+
+    def create_rpc_conn(self):
+        self.agent_rpc = base_ipsec.IPsecVpnAgentApi(
+            ipsec.topics.IPSEC_AGENT_TOPIC, ipsec.BASE_IPSEC_VERSION, self
+        )
+
+    ipsec.IPsecVPNDriver.create_rpc_conn = create_rpc_conn
+
+
 def rpc_server(state: Path) -> None:
     """neutron-rpc-server with the lab's SQLite setting."""
     serialize_sqlite_writers()
@@ -598,6 +617,7 @@ def serve(app_module: str, state: Path, port: int) -> None:
         from keystone.wsgi.api import application
     else:
         serialize_sqlite_writers()
+        api_sends_only()
         os.environ["OS_NEUTRON_CONFIG_DIR"] = str(state)
         os.environ["OS_NEUTRON_CONFIG_FILES"] = "neutron.conf;ml2_conf.ini"
         from neutron.wsgi.api import application
