@@ -450,39 +450,12 @@ class Supervisor:
             ).stdout.split()
             for name in listed:
                 if name.startswith("qrouter-") and name not in done:
+                    mangle = ["ip", "netns", "exec", name, "iptables", "-t", "mangle"]
                     rule = ["-i", "ipsec0", "-j", "MARK", "--set-xmark", "0x4000000/0xffff0000"]
-                    exists = subprocess.run(
-                        [
-                            "ip",
-                            "netns",
-                            "exec",
-                            name,
-                            "iptables",
-                            "-t",
-                            "mangle",
-                            "-C",
-                            "PREROUTING",
-                            *rule,
-                        ],
-                        capture_output=True,
-                    )
-                    if exists.returncode != 0:
-                        subprocess.run(
-                            [
-                                "ip",
-                                "netns",
-                                "exec",
-                                name,
-                                "iptables",
-                                "-t",
-                                "mangle",
-                                "-I",
-                                "PREROUTING",
-                                "1",
-                                *rule,
-                            ],
-                            capture_output=True,
-                        )
+                    check = [*mangle, "-C", "PREROUTING", *rule]
+                    if subprocess.run(check, capture_output=True).returncode != 0:
+                        insert = [*mangle, "-I", "PREROUTING", "1", *rule]
+                        subprocess.run(insert, capture_output=True)
                     done.add(name)
             done &= set(listed)
             yield
