@@ -54,7 +54,7 @@ def one_run(cloud: Cloud, workdir: Path) -> dict[str, float]:
         up = bring_up(lab, deployment, ["dc1"])
         assert up is not None, lab.diagnose()
         figures["customer start -> both CHILD_SAs"] = up
-        active, _ = cloud.wait_for_status(deployment.connection_ids("dc1"), "ACTIVE", 240)
+        active = cloud.wait_for_status(deployment.connection_ids("dc1"), "ACTIVE", 240)
         figures["both CHILD_SAs -> Neutron ACTIVE"] = active
         (child,) = grew(lab, lambda: lab.ping("vpc", count=3))
         index = 0 if child.endswith("conn1") else 1

@@ -382,6 +382,15 @@ class Cloud:
                 continue
         return pids
 
+    def charon_status(self, router_id: str) -> str:
+        """``ipsec status`` as the agent's driver runs it (in charon's own mount namespace,
+        where the wrapper bound the router's etc and var/run): what Neutron's status comes from."""
+        out = []
+        for pid in self.charon_pids(router_id):
+            done = run("nsenter", "-t", str(pid), "-m", "-n", "--", "ipsec", "status", check=False)
+            out.append(done.stdout + done.stderr)
+        return "".join(out) or "(no charon)\n"
+
     def stop_charon(self, router_id: str) -> None:
         """End a router's charon (and its starter), as neutron-netns-cleanup would."""
         for pid in self.charon_pids(router_id):
@@ -409,27 +418,25 @@ class Cloud:
         )
 
     def wait_for_status(
-        self, connection_ids: list[str], status: str, timeout: float, nudge_every: float = 45
-    ) -> tuple[float, bool]:
-        """(seconds, nudged) until Neutron reports every connection in ``status``.
+        self, connection_ids: list[str], status: str, timeout: float, nudge_every: float = 15
+    ) -> float:
+        """Seconds until Neutron reports every connection in ``status``.
 
-        neutron-vpnaas 28's agent reports a connection's way out of PENDING_CREATE only from a
-        sync that runs after its tunnel is up (``updated_pending_status`` is set in
-        ``process.update()``, cleared after each report): a tunnel that comes up after the
-        last sync stays PENDING_CREATE in the API although the agent reports it ACTIVE. A
-        router update makes the agent sync its VPN processes; every ``nudge_every`` seconds
-        this touches the routers' descriptions (what an operator's touch would do).
+        The lab's agent reports VPN status only at the end of a sync (services.py explains
+        why), and a router update makes it sync: until the API shows ``status``, this touches
+        the routers' descriptions every ``nudge_every`` seconds (what an operator's touch would
+        do). neutron-vpnaas 28 also needs a sync after the tunnel is up to take a connection
+        out of PENDING_CREATE (``updated_pending_status`` is set only in ``process.update()``).
         """
         started = time.monotonic()
         seen: dict[str, dict] = {}
-        nudged_at = 0.0
-        nudged = False
+        nudged_at: float | None = None
         while time.monotonic() - started < timeout:
             seen = {c: self.member.show("vpn/ipsec-site-connections", c) for c in connection_ids}
             if {c["status"] for c in seen.values()} == {status}:
-                return time.monotonic() - started, nudged
+                return time.monotonic() - started
             now = time.monotonic() - started
-            if now - nudged_at > nudge_every:
+            if nudged_at is None or now - nudged_at > nudge_every:
                 nudged_at = now
                 for service in {c["vpnservice_id"] for c in seen.values()}:
                     router = self.member.show("vpn/vpnservices", service)["router_id"]
@@ -439,9 +446,16 @@ class Cloud:
                             f"/routers/{router}",
                             {"router": {"description": f"status refresh {int(now)}"}},
                         )
-                        nudged = True
                     except CloudError:
                         pass  # a router busy with another update: the next round tries again
             time.sleep(1)
         states = {c: v["status"] for c, v in seen.items()}
-        raise AssertionError(f"connections not {status} after {timeout:.0f} s: {states}")
+        routers = {
+            self.member.show("vpn/vpnservices", c["vpnservice_id"])["router_id"]
+            for c in seen.values()
+        }
+        views = "".join(f"router {r}:\n{self.charon_status(r)}" for r in sorted(routers))
+        raise AssertionError(
+            f"connections not {status} after {timeout:.0f} s: {states}\n"
+            f"what the agent's driver sees (ipsec status):\n{views}"
+        )

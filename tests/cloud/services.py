@@ -68,7 +68,8 @@ dhcp_agent_notification = false
 notify_nova_on_port_status_changes = false
 notify_nova_on_port_data_changes = false
 use_stderr = true
-debug = false
+# SITE_VPN_CLOUD_DEBUG=1: Neutron's debug log (the agent's status reports, RPC casts)
+debug = {debug}
 api_paste_config = {venv}/etc/neutron/api-paste.ini
 rpc_response_timeout = 60
 [database]
@@ -120,7 +121,11 @@ extensions = vpnaas
 vpn_device_driver = neutron_vpnaas.services.vpn.device_drivers.strongswan_ipsec.StrongSwanDriver
 [ipsec]
 config_base_dir = {state}/neutron/ipsec
-ipsec_status_check_interval = 5
+# Status reports only from the agent's syncs (which a router update triggers): the periodic
+# report runs in a thread of its own (2026.1's threading backend) over the same process state a
+# sync mutates, unsynchronized; here it left connections DOWN in the API for good although
+# their tunnels were INSTALLED (README, "What the real cloud showed").
+ipsec_status_check_interval = 86400
 [strongswan]
 # the operator's config area: what every router's charon includes (see strongswan.d below)
 default_config_area = {state}/strongswan.d
@@ -392,6 +397,7 @@ class Supervisor:
                 keystone=keystone,
                 neutron_password=neutron_password,
                 region=REGION,
+                debug=str(os.environ.get("SITE_VPN_CLOUD_DEBUG") == "1").lower(),
             )
         )
         (self.state / "ml2_conf.ini").write_text(ML2_CONF)

@@ -73,6 +73,7 @@ def strongswan_conf(directory: Path) -> str:
       flush_line = yes
       default = 1
       ike = 2
+      ike_name = yes
     }}
   }}
 }}
@@ -293,9 +294,16 @@ class Lab:
         self.swanctl("--load-all", "--file", str(self.customer_dir / "swanctl" / "swanctl.conf"))
 
     def child_sas(self) -> dict[str, ChildSa]:
-        """Installed CHILD_SAs of the customer device, by child name (the newest of each)."""
-        text = self.swanctl("--list-sas").stdout
+        """Installed CHILD_SAs of the customer device, by child name (the first listed of each)."""
         found: dict[str, ChildSa] = {}
+        for sa in self.all_child_sas():
+            found.setdefault(sa.name, sa)
+        return found
+
+    def all_child_sas(self) -> list[ChildSa]:
+        """Every installed CHILD_SA: both sides initiate, so a child can briefly have two."""
+        text = self.swanctl("--list-sas").stdout
+        found: list[ChildSa] = []
         child = algorithms = ike = None
         bytes_in = 0
         for line in text.splitlines():
@@ -313,9 +321,9 @@ class Lab:
                 continue
             m = re.match(r"^\s+out\s+([0-9a-f]+),\s+(\d+) bytes", line)
             if m and child:
-                sa = ChildSa(child, m.group(1), bytes_in, int(m.group(2)), algorithms, ike or "")
-                previous = found.get(child)
-                found[child] = sa if previous is None else previous
+                found.append(
+                    ChildSa(child, m.group(1), bytes_in, int(m.group(2)), algorithms, ike or "")
+                )
                 child = None
         return found
 
