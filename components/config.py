@@ -9,6 +9,7 @@ pack's job. Secrets never enter these models: pydantic errors echo input values.
 import json
 import re
 from collections.abc import Mapping
+from enum import StrEnum
 from typing import Annotated, Any, TypeVar
 
 from netaddr import IPAddress, IPNetwork
@@ -19,6 +20,7 @@ from pydantic import (
     PlainSerializer,
     PlainValidator,
     ValidationError,
+    ValidationInfo,
     WithJsonSchema,
     field_validator,
     model_validator,
@@ -26,7 +28,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
-from components import defaults
+from components import defaults, driver_support
 from components.enums import (
     AuthAlgorithm,
     DhGroup,
@@ -284,6 +286,13 @@ class TunnelConfig(_Model):
         return str(self.gateway) if self.gateway else tunnel_other_end(str(self.customer))
 
 
+def _driver_runs(section: str, field: str, value: StrEnum) -> StrEnum:
+    reason = driver_support.refusal(section, field, value)
+    if reason is not None:
+        raise PydanticCustomError("driver", reason)
+    return value
+
+
 class IkeConfig(_Model):
     """IKE (phase 1) policy."""
 
@@ -299,6 +308,11 @@ class IkeConfig(_Model):
     """SA lifetime in seconds (the only unit neutron supports)."""
     phase1_mode: Phase1Mode = defaults.PHASE1_MODE
     """IKEv1 phase 1 negotiation mode."""
+
+    @field_validator("phase1_mode")
+    @classmethod
+    def _driver_runs_mode(cls, v: Phase1Mode) -> Phase1Mode:
+        return _driver_runs("ike", "phase1_mode", v)
 
 
 class IpsecConfig(_Model):
@@ -316,6 +330,11 @@ class IpsecConfig(_Model):
     """Transform protocol."""
     encapsulation: EncapsulationMode = defaults.ENCAPSULATION
     """Encapsulation mode."""
+
+    @field_validator("transform", "encapsulation")
+    @classmethod
+    def _driver_runs_it(cls, v: StrEnum, info: ValidationInfo) -> StrEnum:
+        return _driver_runs("ipsec", info.field_name, v)
 
 
 class DpdConfig(_Model):

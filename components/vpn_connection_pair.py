@@ -7,7 +7,7 @@ import pulumi
 import pulumi_openstack as openstack
 import pulumi_random as random
 
-from components import defaults
+from components import defaults, driver_support
 from components.enums import (
     AuthAlgorithm,
     DhGroup,
@@ -153,6 +153,11 @@ class VpnConnectionPair(pulumi.ComponentResource):
         ike = args.get("ike", {})
         ipsec = args.get("ipsec", {})
         dpd = args.get("dpd", {})
+        refused = driver_support.refusals("ike", dict(ike)) + driver_support.refusals(
+            "ipsec", dict(ipsec)
+        )
+        if refused:
+            raise ValueError(f"VpnConnectionPair {name}: " + "; ".join(refused))
         ike_policy = openstack.vpnaas.IkePolicy(
             f"{name}-ike",
             name=f"{name}-ike",

@@ -1,5 +1,7 @@
 """Components used directly (as a larger stack would), under set_mocks with a recording monitor."""
 
+import re
+
 import pulumi
 import pytest
 from pulumi.runtime import mocks, settings
@@ -186,3 +188,27 @@ def test_pair_rejects_anything_but_two_connections(capture):
         VpnConnectionPair(
             "p", {"ha_mode": HaMode.ACTIVE_ACTIVE, "peer_endpoint_group_id": "x", "connections": []}
         )
+
+
+@pytest.mark.parametrize(
+    ("section", "setting", "named"),
+    [
+        ("ike", {"phase1_mode": "aggressive"}, "phase1_mode = 'aggressive'"),
+        ("ipsec", {"transform": "ah-esp"}, "transform = 'ah-esp'"),
+        ("ipsec", {"encapsulation": "transport"}, "encapsulation = 'transport'"),
+    ],
+)
+def test_pair_refuses_what_the_driver_cannot_run(capture, section, setting, named):
+    # component users bypass the stack config: the pair refuses before registering anything
+    conn = {"service_id": "s", "local_endpoint_group_id": "l", "peer_address": "203.0.113.9"}
+    with pytest.raises(ValueError, match=re.escape(named)):
+        VpnConnectionPair(
+            "p",
+            {
+                "ha_mode": HaMode.ACTIVE_ACTIVE,
+                "peer_endpoint_group_id": "x",
+                "connections": [conn, conn],
+                section: setting,
+            },
+        )
+    assert not capture.of_type("openstack:vpnaas/ikePolicy:IkePolicy")

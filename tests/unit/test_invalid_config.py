@@ -107,6 +107,17 @@ CASES = [
     ("dev", "ipsec", {"pfs": "group1"}, "site-vpn:ipsec.pfs", "'group1'"),
     ("dev", "ipsec", {"lifetimeSeconds": 0}, "site-vpn:ipsec.lifetimeSeconds", "0"),
     ("dev", "ike", {"lifetimeSeconds": "1h"}, "site-vpn:ike.lifetimeSeconds", "'1h'"),
+    # accepted by the API, but not what neutron-vpnaas's strongSwan driver can run
+    ("dev", "ike", {"phase1Mode": "aggressive"}, "site-vpn:ike.phase1Mode", "use 'main'"),
+    ("dev", "ipsec", {"transform": "ah-esp"}, "site-vpn:ipsec.transform", "ESP alone"),
+    ("dev", "ipsec", {"encapsulation": "transport"}, "site-vpn:ipsec.encapsulation", "'tunnel'"),
+    (
+        "prod",
+        "sites.1.ike",
+        {"version": "v1", "phase1Mode": "aggressive"},
+        "site-vpn:sites[1].ike.phase1Mode",
+        "'aggressive'",
+    ),
     ("dev", "dpd", {"action": "explode"}, "site-vpn:dpd.action", "'explode'"),
     ("dev", "mtu", "big", "site-vpn:mtu", "'big'"),
     (
