@@ -76,6 +76,11 @@ def esp_proposal(encryption: str, auth: str, pfs: str) -> str:
     return f"{cipher(encryption)}-{INTEGRITY[auth]}-{DH_GROUPS[pfs]}"
 
 
+def ah_proposal(auth: str, pfs: str) -> str:
+    """AH proposal (integrity only) with the PFS group, e.g. sha256-modp3072."""
+    return f"{INTEGRITY[auth]}-{DH_GROUPS[pfs]}"
+
+
 @dataclass(frozen=True)
 class Crypto:
     """The IKE/IPsec/DPD values both ends must agree on."""
@@ -89,6 +94,7 @@ class Crypto:
     esp_auth: str
     pfs: str
     esp_lifetime: int
+    transform: str
     encapsulation: str
     dpd_action: str
     dpd_interval: int
@@ -168,6 +174,7 @@ def site_design(
         esp_auth=str(ipsec.get("auth", defaults.AUTH)),
         pfs=str(ipsec.get("pfs", defaults.DH_GROUP)),
         esp_lifetime=int(ipsec.get("lifetime_seconds", defaults.IPSEC_LIFETIME_SECONDS)),
+        transform=str(ipsec.get("transform", defaults.TRANSFORM)),
         encapsulation=str(ipsec.get("encapsulation", defaults.ENCAPSULATION)),
         dpd_action=str(dpd.get("action", defaults.DPD_ACTION)),
         dpd_interval=int(dpd.get("interval_seconds", defaults.DPD_INTERVAL_SECONDS)),
@@ -198,7 +205,12 @@ def render_swanctl(design: SiteDesign, psk: str) -> str:
     """The customer device's swanctl.conf for one site (both connections of its pair)."""
     c = design.crypto
     ike = ike_proposal(c.ike_encryption, c.ike_auth, c.ike_dh_group)
-    esp = esp_proposal(c.esp_encryption, c.esp_auth, c.pfs)
+    # AH (integrity only) as the driver renders it (ah=<auth>-<pfs>); otherwise ESP
+    child_proposals = (
+        f"ah_proposals = {ah_proposal(c.esp_auth, c.pfs)}"
+        if c.transform == "ah"
+        else f"esp_proposals = {esp_proposal(c.esp_encryption, c.esp_auth, c.pfs)}"
+    )
     lines = [
         f"# site-vpn: customer gateway configuration for site {design.site} "
         f"(stack {design.stack}), HA mode {design.ha_mode}.",
@@ -251,7 +263,7 @@ def render_swanctl(design: SiteDesign, psk: str) -> str:
             f"            {name} {{",
             f"                local_ts = {', '.join(design.onprem_cidrs)}",
             f"                remote_ts = {', '.join(design.vpc_cidrs)}",
-            f"                esp_proposals = {esp}",
+            f"                {child_proposals}",
             f"                rekey_time = {c.esp_lifetime * 9 // 10}s",
             f"                life_time = {c.esp_lifetime}s",
             f"                mode = {c.encapsulation}",

@@ -136,6 +136,13 @@ def test_overrides_and_identity():
     assert text.count("id = dc1.example.net") == 2 and "id-1 = dc1.example.net" in text
 
 
+def test_ah_is_offered_as_ah():
+    # the driver renders transform 'ah' as ah=<auth>-<pfs>: the device must offer AH, not ESP
+    text = render_swanctl(design(ipsec={"transform": "ah", "auth": "sha512"}), "k")
+    assert text.count("ah_proposals = sha512-modp3072") == 2
+    assert "esp_proposals" not in text
+
+
 def test_unknown_gateway_addresses_are_placeholders():
     text = render_swanctl(design(ips={"a": None, "b": None}), "k")
     assert "remote_addrs = <EIP of gateway member a>" in text
