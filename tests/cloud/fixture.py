@@ -16,6 +16,7 @@ the end (and any stale one from an interrupted run at the start).
 import hashlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -417,29 +418,57 @@ class Cloud:
             + agent[-3000:]
         )
 
+    def _router_of(self, connection: dict) -> str:
+        return self.member.show("vpn/vpnservices", connection["vpnservice_id"])["router_id"]
+
+    def restart_l3_agent(self, timeout: float = 60) -> None:
+        """Restart the L3 agent (what an operator does for a stuck agent); charon keeps
+        running, and the restarted agent syncs and reports every router from scratch."""
+        request = self.state / "restart-neutron-l3-agent"
+        request.write_text("")
+        deadline = time.monotonic() + timeout
+        while request.exists():
+            if time.monotonic() > deadline:
+                raise RuntimeError("the L3 agent was not restarted")
+            time.sleep(0.5)
+
     def wait_for_status(
-        self, connection_ids: list[str], status: str, timeout: float, nudge_every: float = 15
+        self,
+        connection_ids: list[str],
+        status: str,
+        timeout: float,
+        nudge_every: float = 45,
+        restart_after: float = 100,
     ) -> float:
         """Seconds until Neutron reports every connection in ``status``.
 
-        The lab's agent reports VPN status only at the end of a sync (services.py explains
-        why), and a router update makes it sync: until the API shows ``status``, this touches
-        the routers' descriptions every ``nudge_every`` seconds (what an operator's touch would
-        do). neutron-vpnaas 28 also needs a sync after the tunnel is up to take a connection
-        out of PENDING_CREATE (``updated_pending_status`` is set only in ``process.update()``).
+        neutron-vpnaas 28's agent reports a connection's way out of PENDING_CREATE only from a
+        sync that runs after its tunnel is up (``updated_pending_status`` is set in
+        ``process.update()``): every ``nudge_every`` seconds this touches the routers'
+        descriptions, and a router update makes the agent sync. Its reports can also stop for a
+        connection altogether (README): when, ``restart_after`` seconds in, every connection
+        still waiting is INSTALLED in its router's charon, the agent is restarted once, as an
+        operator would (recorded in ``figures['l3_agent_restarts']``).
         """
         started = time.monotonic()
         seen: dict[str, dict] = {}
-        nudged_at: float | None = None
+        nudged_at = 0.0
+        restarted = False
         while time.monotonic() - started < timeout:
             seen = {c: self.member.show("vpn/ipsec-site-connections", c) for c in connection_ids}
-            if {c["status"] for c in seen.values()} == {status}:
+            waiting = [c for c, v in seen.items() if v["status"] != status]
+            if not waiting:
                 return time.monotonic() - started
             now = time.monotonic() - started
-            if nudged_at is None or now - nudged_at > nudge_every:
+            if not restarted and status == "ACTIVE" and now > restart_after:
+                views = "".join(self.charon_status(self._router_of(seen[c])) for c in waiting)
+                if all(re.search(rf"{c}\{{\d+\}}:\s+INSTALLED", views) for c in waiting):
+                    restarted = True
+                    self.figures["l3_agent_restarts"] = self.figures.get("l3_agent_restarts", 0) + 1
+                    self.restart_l3_agent()
+            if now - nudged_at > nudge_every:
                 nudged_at = now
-                for service in {c["vpnservice_id"] for c in seen.values()}:
-                    router = self.member.show("vpn/vpnservices", service)["router_id"]
+                for router in {self._router_of(c) for c in seen.values()}:
                     try:
                         self.member.neutron(
                             "PUT",
@@ -450,10 +479,7 @@ class Cloud:
                         pass  # a router busy with another update: the next round tries again
             time.sleep(1)
         states = {c: v["status"] for c, v in seen.items()}
-        routers = {
-            self.member.show("vpn/vpnservices", c["vpnservice_id"])["router_id"]
-            for c in seen.values()
-        }
+        routers = {self._router_of(c) for c in seen.values()}
         views = "".join(f"router {r}:\n{self.charon_status(r)}" for r in sorted(routers))
         raise AssertionError(
             f"connections not {status} after {timeout:.0f} s: {states}\n"

@@ -121,11 +121,7 @@ extensions = vpnaas
 vpn_device_driver = neutron_vpnaas.services.vpn.device_drivers.strongswan_ipsec.StrongSwanDriver
 [ipsec]
 config_base_dir = {state}/neutron/ipsec
-# Status reports only from the agent's syncs (which a router update triggers): the periodic
-# report runs in a thread of its own (2026.1's threading backend) over the same process state a
-# sync mutates, unsynchronized; here it left connections DOWN in the API for good although
-# their tunnels were INSTALLED (README, "What the real cloud showed").
-ipsec_status_check_interval = 86400
+ipsec_status_check_interval = 5
 [strongswan]
 # the operator's config area: what every router's charon includes (see strongswan.d below)
 default_config_area = {state}/strongswan.d
@@ -207,6 +203,7 @@ class Supervisor:
         self.state = state
         self.fabric = fabric
         self.processes: list[tuple[str, subprocess.Popen]] = []
+        self.commands: dict[str, tuple[list[str], dict | None]] = {}
         self.figures: dict[str, float] = {}
 
     def spawn(self, name: str, cmd: list[str], env: dict | None = None) -> subprocess.Popen:
@@ -221,7 +218,25 @@ class Supervisor:
             start_new_session=True,
         )
         self.processes.append((name, process))
+        self.commands[name] = (cmd, env)
         return process
+
+    def restart(self, name: str) -> None:
+        """Stop a service's process group and start it again (what an operator's
+        `systemctl restart` does; charon, which its starter detached, keeps running)."""
+        for index, (known, process) in enumerate(self.processes):
+            if known != name:
+                continue
+            for sig, wait in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
+                try:
+                    os.killpg(process.pid, sig)
+                    process.wait(timeout=wait)
+                    break
+                except (ProcessLookupError, subprocess.TimeoutExpired):
+                    continue
+            del self.processes[index]
+            self.spawn(name, *self.commands[name])
+            return
 
     def timed(self, name: str, started: float) -> None:
         self.figures[name] = round(time.monotonic() - started, 2)
@@ -495,6 +510,11 @@ class Supervisor:
         marker = self.mark_decrypted_traffic()
         while True:
             self.reap_orphans()
+            # a test's request (Cloud.restart_l3_agent): the file goes when the agent is back
+            request = self.state / "restart-neutron-l3-agent"
+            if request.exists():
+                self.restart("neutron-l3-agent")
+                request.unlink()
             for name, process in self.processes:
                 if process.poll() is not None and name != "epmd":
                     (self.state / "failed").write_text(f"{name} exited with {process.returncode}\n")

@@ -20,7 +20,9 @@ from tests.neutron.backend import NeutronBackend
 
 # Generous: the agent's status loop runs `ipsec status` through rootwrap and the wrapper.
 ACTIVE_TIMEOUT = 240
+# The agent re-renders and reloads a router once per connection change: more sites, longer.
 CHARON_TIMEOUT = 180
+CHARON_TIMEOUT_PER_SITE = 20
 FIGURES: dict[str, list[float]] = {}
 
 
@@ -159,7 +161,8 @@ class Deployment:
                 router = routers[services.index(conn["vpnservice_id"])]
                 by_router.setdefault(router, []).append(cid)
         for router, ids in by_router.items():
-            self.waited[router] = self.cloud.wait_for_charon(router, ids, CHARON_TIMEOUT)
+            timeout = CHARON_TIMEOUT + CHARON_TIMEOUT_PER_SITE * len(self.values["sites"])
+            self.waited[router] = self.cloud.wait_for_charon(router, ids, timeout)
         record("deploy_to_cloud_charon", max(self.waited.values()))
         # The agent may start charon before the router's qr- address is configured; the
         # userspace IPsec then cannot route the traffic selectors (TS_UNACCEPTABLE).

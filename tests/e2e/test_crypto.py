@@ -203,7 +203,15 @@ def test_every_accepted_algorithm_negotiates_with_the_driver(cloud, deploy, lab,
     )
     lab.load_customer()
     # whichever the lab installs (a child that never does is reported with the reason)
-    lab.wait_for_children({f"{s}-conn1" for s in sites}, timeout=45)
+    wanted = {f"{s}-conn1" for s, c in zip(sites, cases_, strict=True) if not lab_cannot_install(c)}
+    if lab.wait_for_children(wanted, timeout=45) is None:
+        # Seen right after deployment: the agent still reloading the router's charon answers
+        # TS_UNACCEPTABLE, and a device keeps the IKE_SA without retrying the child. Once more:
+        missing = wanted - set(lab.child_sas())
+        record("crypto_children_initiated_again", len(missing))
+        for child in sorted(missing):
+            lab.swanctl("--initiate", "--child", child, "--timeout", "10", check=False)
+        lab.wait_for_children(wanted, timeout=30)
     router = d.gateway["routerIds"][0]
     installed = set(lab.child_sas())
     failures = []
