@@ -170,10 +170,11 @@ def cloud(tmp_path_factory):
     except Exception as exc:
         made.stop()
         _unavailable(str(exc))
-    CLOUD_FIGURES.update(made.figures)
     try:
         yield made
     finally:
+        # start-up figures, and what happened during the run (l3_agent_restarts)
+        CLOUD_FIGURES.update(made.figures)
         made.stop()
 
 
