@@ -452,23 +452,25 @@ class Cloud:
         """
         started = time.monotonic()
         seen: dict[str, dict] = {}
+        routers: dict[str, str] = {}  # connection -> its router (looked up once)
         nudged_at = 0.0
         restarted = False
         while time.monotonic() - started < timeout:
             seen = {c: self.member.show("vpn/ipsec-site-connections", c) for c in connection_ids}
+            routers = routers or {c: self._router_of(v) for c, v in seen.items()}
             waiting = [c for c, v in seen.items() if v["status"] != status]
             if not waiting:
                 return time.monotonic() - started
             now = time.monotonic() - started
             if not restarted and status == "ACTIVE" and now > restart_after:
-                views = "".join(self.charon_status(self._router_of(seen[c])) for c in waiting)
+                views = "".join(self.charon_status(routers[c]) for c in waiting)
                 if all(re.search(rf"{c}\{{\d+\}}:\s+INSTALLED", views) for c in waiting):
                     restarted = True
                     self.figures["l3_agent_restarts"] = self.figures.get("l3_agent_restarts", 0) + 1
                     self.restart_l3_agent()
             if now - nudged_at > nudge_every:
                 nudged_at = now
-                for router in {self._router_of(c) for c in seen.values()}:
+                for router in set(routers.values()):
                     try:
                         self.member.neutron(
                             "PUT",
@@ -479,8 +481,9 @@ class Cloud:
                         pass  # a router busy with another update: the next round tries again
             time.sleep(1)
         states = {c: v["status"] for c, v in seen.items()}
-        routers = {self._router_of(c) for c in seen.values()}
-        views = "".join(f"router {r}:\n{self.charon_status(r)}" for r in sorted(routers))
+        views = "".join(
+            f"router {r}:\n{self.charon_status(r)}" for r in sorted(set(routers.values()))
+        )
         raise AssertionError(
             f"connections not {status} after {timeout:.0f} s: {states}\n"
             f"what the agent's driver sees (ipsec status):\n{views}"
