@@ -364,6 +364,19 @@ class Cloud:
         path = self.router_dir(router_id) / "var" / "run" / "charon.log"
         return path.read_text(errors="replace") if path.exists() else ""
 
+    def l3_agent_pids(self) -> set[int]:
+        """The L3 agent's processes (its master and workers) in the services' PID namespace."""
+        ns = os.readlink(f"/proc/{self._init_pid()}/ns/pid")
+        pids = set()
+        for proc in Path("/proc").iterdir():
+            try:
+                if proc.name.isdigit() and b"neutron-l3-agent" in (proc / "cmdline").read_bytes():
+                    if os.readlink(proc / "ns" / "pid") == ns:
+                        pids.add(int(proc.name))
+            except OSError:
+                continue
+        return pids
+
     def charon_pids(self, router_id: str) -> list[int]:
         """The charon processes running for a router (one, when the driver did its job),
         found by the router directory neutron-vpn-netns-wrapper mounted over their /etc."""

@@ -112,6 +112,15 @@ def test_dev_active_active_through_the_agent(cloud, deploy, lab):
         assert f": PSK 0s{base64.b64encode(PSK.encode()).decode()}" in secrets
         assert PSK not in secrets
         assert f"conn {connection}" in (cloud.router_dir(router) / "etc" / "ipsec.conf").read_text()
+    # The remedy wait_for_status applies to an agent that stopped reporting: restarting it
+    # leaves every router's charon, its tunnels and Neutron's status as they were.
+    charons = {r: cloud.charon_pids(r) for r in d.gateway["routerIds"]}
+    agent = cloud.l3_agent_pids()
+    cloud.restart_l3_agent()
+    assert agent and cloud.l3_agent_pids() and not agent & cloud.l3_agent_pids()
+    assert {r: cloud.charon_pids(r) for r in d.gateway["routerIds"]} == charons
+    assert lab.ping("vpc", count=3) and lab.ping("onprem", count=3)
+    assert cloud.wait_for_status(d.connection_ids("dc1"), "ACTIVE", ACTIVE_TIMEOUT) < 5
 
 
 def test_failover_active_active(cloud, deploy, lab):
