@@ -158,12 +158,16 @@ class RecordingMonitor(mocks.MockMonitor):
         self._registered: dict[str, Registration] = {}
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
-        """The engine's URN for a registration."""
-        if self.project is None or self.stack is None:
-            return super().make_urn(parent, type_, name)
+        """The engine's URN for a registration: the parent's whole qualified type chain, joined
+        with ``$``, before the type, and nothing for a child of the stack (the engine's
+        ``urn.New``; the SDK's mock keeps only the parent's last type)."""
+        stack = self.stack if self.stack is not None else pulumi.get_stack()
+        project = self.project if self.project is not None else pulumi.get_project()
         if parent:
-            type_ = parent.split("::")[2].split("$").pop() + "$" + type_
-        return f"urn:pulumi:{self.stack}::{self.project}::{type_}::{name}"
+            parent_type = parent.split("::")[2]
+            if parent_type != STACK_TYPE:
+                type_ = f"{parent_type}${type_}"
+        return f"urn:pulumi:{stack}::{project}::{type_}::{name}"
 
     def _default_provider(self, type_: str, version: str) -> str:
         package = type_.split(":", 1)[0]

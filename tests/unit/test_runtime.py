@@ -18,3 +18,26 @@ def test_runs_capture_their_own_logs_and_leave_no_loggers_behind():
     assert len(logging.root.manager.loggerDict) == before
     assert ("info", "hello from the program") in first.logs
     assert second.logs.count(("info", "hello from the program")) == 1
+
+
+class _Component(pulumi.ComponentResource):
+    def __init__(self, type_: str, name: str, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(type_, name, {}, opts)
+        self.register_outputs({})
+
+
+def _nested_program():
+    outer = _Component("pkg:index:Outer", "outer")
+    inner = _Component("pkg:index:Inner", "inner", pulumi.ResourceOptions(parent=outer))
+    _Component("pkg:index:Leaf", "leaf", pulumi.ResourceOptions(parent=inner))
+
+
+def test_urns_carry_the_whole_parent_type_chain_as_the_engine_builds_them():
+    # The engine's urn.New: parent.QualifiedType() + "$" + type, nothing for the stack's children;
+    # `--target`, `--replace` and aliases need these exact strings.
+    capture = runtime.run(_nested_program, project="p", stack="s")
+    urns = {r.name: r.urn for r in capture.resources}
+    assert capture.stack_urn == "urn:pulumi:s::p::pulumi:pulumi:Stack::p-s"
+    assert urns["outer"] == "urn:pulumi:s::p::pkg:index:Outer::outer"
+    assert urns["inner"] == "urn:pulumi:s::p::pkg:index:Outer$pkg:index:Inner::inner"
+    assert urns["leaf"] == "urn:pulumi:s::p::pkg:index:Outer$pkg:index:Inner$pkg:index:Leaf::leaf"
