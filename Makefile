@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STACK  ?= dev
 
-.PHONY: plan test lint schemas system-deps
+.PHONY: plan test lint schemas system-deps toolchain
 
 # The virtual environment is made on first use and refreshed when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -22,7 +22,13 @@ lint: $(VENV)/.installed
 system-deps:
 	bash .ci/system-deps.sh
 
-test: lint system-deps
+# The Pulumi CLI, built from the Go modules pinned in toolchain/go.mod (cached; see build.sh).
+toolchain: .toolchain/bin/pulumi
+
+.toolchain/bin/pulumi: toolchain/go.mod toolchain/go.sum toolchain/tools.go toolchain/build.sh
+	bash toolchain/build.sh
+
+test: lint system-deps toolchain
 	$(BIN)/python -m pytest
 
 schemas: $(VENV)/.installed
