@@ -8,6 +8,7 @@ pack's job. Secrets never enter these models: pydantic errors echo input values.
 
 import json
 import re
+import unicodedata
 from collections.abc import Mapping
 from enum import StrEnum
 from typing import Annotated, Any, TypeVar
@@ -19,6 +20,7 @@ from pydantic import (
     Field,
     PlainSerializer,
     PlainValidator,
+    Strict,
     ValidationError,
     ValidationInfo,
     WithJsonSchema,
@@ -41,7 +43,7 @@ from components.enums import (
     SubnetAttachment,
     TransformProtocol,
 )
-from components.topology import tunnel_other_end
+from components.topology import name_clashes, tunnel_other_end
 
 _M = TypeVar("_M", bound=BaseModel)
 
@@ -49,16 +51,20 @@ NAMESPACE = "site-vpn"
 # Config keys that must be secrets and therefore never reach a model.
 SECRET_KEYS = frozenset({"psk"})
 
-_IPV4 = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}"
-_IPV4_RE = re.compile(rf"^{_IPV4}$")
-_CIDR_RE = re.compile(rf"^{_IPV4}/(?:3[0-2]|[12]?\d)$")
+# ASCII digits only ([0-9], not \d: other scripts' digits would reach netaddr) and whole
+# strings only (fullmatch: "$" would let a trailing newline through).
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_IPV4 = rf"{_OCTET}(?:\.{_OCTET}){{3}}"
+_IPV4_RE = re.compile(_IPV4, re.ASCII)
+_CIDR_RE = re.compile(rf"{_IPV4}/(?:3[0-2]|[12]?[0-9])", re.ASCII)
 _FQDN_RE = re.compile(
-    r"^(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}\.?$"
+    r"(?=.{1,253}\Z)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}\.?",
+    re.ASCII,
 )
 
 
 def _parse_cidr(value: Any) -> IPNetwork:
-    if not isinstance(value, str) or not _CIDR_RE.match(value):
+    if not isinstance(value, str) or not _CIDR_RE.fullmatch(value):
         raise PydanticCustomError("ipv4_cidr", "not an IPv4 network in a.b.c.d/n notation")
     net = IPNetwork(value, version=4)
     if net.ip != net.network:
@@ -69,13 +75,13 @@ def _parse_cidr(value: Any) -> IPNetwork:
 
 
 def _parse_address(value: Any) -> IPAddress:
-    if not isinstance(value, str) or not _IPV4_RE.match(value):
+    if not isinstance(value, str) or not _IPV4_RE.fullmatch(value):
         raise PydanticCustomError("ipv4_address", "not an IPv4 address (a.b.c.d)")
     return IPAddress(value, version=4)
 
 
 def _parse_tunnel_address(value: Any) -> IPNetwork:
-    if not isinstance(value, str) or not _CIDR_RE.match(value):
+    if not isinstance(value, str) or not _CIDR_RE.fullmatch(value):
         raise PydanticCustomError("tunnel_address", "not an interface address like 169.254.70.2/30")
     try:
         tunnel_other_end(value)
@@ -89,35 +95,37 @@ def _parse_tunnel_address(value: Any) -> IPNetwork:
 
 
 def _parse_peer_address(value: Any) -> str:
-    if isinstance(value, str) and _IPV4_RE.match(value):
+    if isinstance(value, str) and _IPV4_RE.fullmatch(value):
         return str(IPAddress(value, version=4))
-    if isinstance(value, str) and _FQDN_RE.match(value) and not _looks_numeric(value):
+    if isinstance(value, str) and _FQDN_RE.fullmatch(value) and not _looks_numeric(value):
         return value.rstrip(".").lower()
     raise PydanticCustomError("peer_address", "not an IPv4 address or a fully qualified name")
 
 
 def _looks_numeric(value: str) -> bool:
-    return all(part.isdigit() for part in value.rstrip(".").split("."))
+    return all(part.isascii() and part.isdigit() for part in value.rstrip(".").split("."))
 
 
 Ipv4Network = Annotated[
     IPNetwork,
     PlainValidator(_parse_cidr),
     PlainSerializer(str),
-    WithJsonSchema({"type": "string", "pattern": _CIDR_RE.pattern, "examples": ["192.168.1.0/24"]}),
+    WithJsonSchema(
+        {"type": "string", "pattern": f"^{_CIDR_RE.pattern}$", "examples": ["192.168.1.0/24"]}
+    ),
 ]
 Ipv4Address = Annotated[
     IPAddress,
     PlainValidator(_parse_address),
     PlainSerializer(str),
-    WithJsonSchema({"type": "string", "pattern": _IPV4_RE.pattern}),
+    WithJsonSchema({"type": "string", "pattern": f"^{_IPV4_RE.pattern}$"}),
 ]
 TunnelAddress = Annotated[
     IPNetwork,
     PlainValidator(_parse_tunnel_address),
     PlainSerializer(str),
     WithJsonSchema(
-        {"type": "string", "pattern": _CIDR_RE.pattern, "examples": ["169.254.70.2/30"]}
+        {"type": "string", "pattern": f"^{_CIDR_RE.pattern}$", "examples": ["169.254.70.2/30"]}
     ),
 ]
 PeerAddress = Annotated[
@@ -127,9 +135,41 @@ PeerAddress = Annotated[
 ]
 # A stable key: resource names derive from it, so it is short, lower-case and URN-safe.
 Key = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,30}$")]
-# An OpenStack name or id of an existing object.
-OsName = Annotated[str, Field(min_length=1, max_length=255)]
-Seconds = Annotated[int, Field(gt=0, strict=False)]
+# An OpenStack name or id of an existing object: Neutron's 255 characters, printable.
+OsName = Annotated[str, Field(min_length=1, max_length=255, pattern=r"^[^\x00-\x1f\x7f]+$")]
+# Neutron stores these in 32-bit integer columns; no boolean or string stands in for a number.
+INT32_MAX = 2**31 - 1
+LifetimeSeconds = Annotated[int, Strict(), Field(ge=60, le=INT32_MAX)]
+"""Neutron refuses SA lifetimes under 60 seconds."""
+DpdSeconds = Annotated[int, Strict(), Field(ge=1, le=INT32_MAX)]
+# IPv4's minimum (Neutron's check) up to jumbo frames, the largest MTU a Neutron network carries.
+MIN_MTU, MAX_MTU = 68, 9000
+Mtu = Annotated[int, Strict(), Field(ge=MIN_MTU, le=MAX_MTU)]
+
+
+def _parse_ike_id(value: Any) -> str:
+    if isinstance(value, str) and (
+        _IPV4_RE.fullmatch(value)
+        or _FQDN_RE.fullmatch(value)
+        or (
+            value.count("@") == 1
+            and _LOCAL_PART_RE.fullmatch(value.split("@")[0])
+            and _FQDN_RE.fullmatch(value.split("@")[1])
+        )
+    ):
+        return value
+    raise PydanticCustomError(
+        "ike_id", "not an IKE identity: an IPv4 address, a domain name or user@domain"
+    )
+
+
+_LOCAL_PART_RE = re.compile(r"[A-Za-z0-9._+-]{1,64}", re.ASCII)
+# What Neutron's peer_id and the device's `id =` both take as a bare token.
+IkeId = Annotated[
+    str,
+    PlainValidator(_parse_ike_id),
+    WithJsonSchema({"type": "string", "examples": ["dc1-vpn.example.net", "vpn@example.net"]}),
+]
 
 
 class _Model(BaseModel):
@@ -204,6 +244,13 @@ class VpcConfig(_Model):
             raise PydanticCustomError(
                 "vpc_create", "a VPC the stack creates cannot name existing subnet ids"
             )
+        if not self.create and self.name is not None:
+            raise PydanticCustomError(
+                "ignored",
+                "name would be ignored: it names the network the stack creates (create: true); "
+                "existing subnets are found by their own names or ids",
+                {"loc": ("name",), "value": self.name},
+            )
         return self
 
 
@@ -257,6 +304,22 @@ class GatewayConfig(_Model):
                 "external_network",
                 "externalNetwork is required when a member creates its router",
             )
+        # A value that another one makes meaningless is refused, not silently dropped.
+        if self.external_network is not None and all(m.router for m in self.members):
+            raise PydanticCustomError(
+                "ignored",
+                "externalNetwork would be ignored: every member uses an existing router (whose "
+                "gateway is already set); remove it",
+                {"loc": ("externalNetwork",), "value": {}},
+            )
+        for index, member in enumerate(self.members):
+            if member.router is not None and member.eip is not None:
+                raise PydanticCustomError(
+                    "ignored",
+                    "eip would be ignored: an existing router keeps its own gateway IP; remove "
+                    "eip, or router to have the stack create the router",
+                    {"loc": ("members", index, "eip"), "value": str(member.eip)},
+                )
         if sum(m.attach == SubnetAttachment.INTERFACE for m in self.members) > 1:
             raise PydanticCustomError(
                 "attach", "only one member can attach by interface (a subnet has one gateway IP)"
@@ -269,8 +332,9 @@ class CustomerGatewayConfig(_Model):
 
     addresses: list[PeerAddress] = Field(min_length=1, max_length=2)
     """Public address(es): one for active-active, two for active-standby (IPv4 or FQDN)."""
-    ike_id: OsName | None = None
-    """IKE identity of the customer device (defaults to each address)."""
+    ike_id: IkeId | None = None
+    """IKE identity of the customer device: an IPv4 address, a domain name or user@domain
+    (defaults to each address)."""
 
 
 class TunnelConfig(_Model):
@@ -304,7 +368,7 @@ class IkeConfig(_Model):
     """Integrity algorithm."""
     dh_group: DhGroup = defaults.DH_GROUP
     """Diffie-Hellman group."""
-    lifetime_seconds: Seconds = defaults.IKE_LIFETIME_SECONDS
+    lifetime_seconds: LifetimeSeconds = defaults.IKE_LIFETIME_SECONDS
     """SA lifetime in seconds (the only unit neutron supports)."""
     phase1_mode: Phase1Mode = defaults.PHASE1_MODE
     """IKEv1 phase 1 negotiation mode."""
@@ -324,7 +388,7 @@ class IpsecConfig(_Model):
     """Integrity algorithm."""
     pfs: DhGroup = defaults.DH_GROUP
     """Perfect forward secrecy group."""
-    lifetime_seconds: Seconds = defaults.IPSEC_LIFETIME_SECONDS
+    lifetime_seconds: LifetimeSeconds = defaults.IPSEC_LIFETIME_SECONDS
     """SA lifetime in seconds."""
     transform: TransformProtocol = defaults.TRANSFORM
     """Transform protocol."""
@@ -342,9 +406,9 @@ class DpdConfig(_Model):
 
     action: DpdAction = defaults.DPD_ACTION
     """Action when the peer is declared dead."""
-    interval_seconds: Seconds = defaults.DPD_INTERVAL_SECONDS
+    interval_seconds: DpdSeconds = defaults.DPD_INTERVAL_SECONDS
     """Seconds between DPD probes."""
-    timeout_seconds: Seconds = defaults.DPD_TIMEOUT_SECONDS
+    timeout_seconds: DpdSeconds = defaults.DPD_TIMEOUT_SECONDS
     """Seconds without answer before the peer is declared dead."""
 
 
@@ -365,7 +429,7 @@ class SiteConfig(_Model):
     """Overrides of the stack-wide IPsec policy for this site."""
     dpd: DpdConfig | None = None
     """Overrides of the stack-wide DPD settings for this site."""
-    mtu: Annotated[int, Field(gt=0)] | None = None
+    mtu: Mtu | None = None
     """MTU of this site's connections (default: the stack-wide MTU)."""
 
 
@@ -393,7 +457,7 @@ class StackConfig(_Model):
     """Stack-wide IPsec policy (strong defaults)."""
     dpd: DpdConfig = DpdConfig()
     """Stack-wide dead peer detection."""
-    mtu: Annotated[int, Field(gt=0)] = defaults.MTU
+    mtu: Mtu = defaults.MTU
     """MTU of the site connections."""
     security_groups: list[SecurityGroupConfig] = []
     """Security groups to open for every remote subnet, both directions."""
@@ -422,6 +486,28 @@ class StackConfig(_Model):
                         "wanted": wanted,
                         "loc": ("sites", index, "customerGateway", "addresses"),
                         "value": list(addresses),
+                    },
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _child_names_distinct(self) -> "StackConfig":
+        families = (
+            (("gateway", "members"), "member", "subnet", self.gateway.members, self.vpc.subnets),
+            (("sites",), "site", "security group", self.sites, self.security_groups),
+        )
+        for loc, what1, what2, outer, inner in families:
+            clashes = name_clashes([(a.name, b.name) for a in outer for b in inner])
+            if clashes:
+                (a1, b1), (a2, b2) = clashes[0]
+                raise PydanticCustomError(
+                    "name_clash",
+                    "{clash}; rename one of these keys",
+                    {
+                        "clash": f"{what1} {a1!r} with {what2} {b1!r} and {what1} {a2!r} with "
+                        f"{what2} {b2!r} give their resources one name ({a1}-{b1})",
+                        "loc": loc,
+                        "value": {},
                     },
                 )
         return self
@@ -481,16 +567,46 @@ def decode_config(raw: Mapping[str, str], secret_keys: set[str] | frozenset[str]
                 f"{full_key}: only {sorted(SECRET_KEYS)} may be secret (value not shown)"
             )
             continue
-        if isinstance(text, str) and text[:1] in "{[":
-            try:
-                values[key] = json.loads(text)
-            except ValueError:
-                values[key] = text
-        else:
-            values[key] = text
+        value = _engine_value(text)
+        problems += _control_characters(value, _path((key,)))
+        values[key] = value
     if problems:
         raise ConfigError("\n".join(problems))
     return values
+
+
+def _engine_value(text: Any) -> Any:
+    """A config value as the program reads it: the engine hands over strings (JSON for objects
+    and lists, the YAML spelling for scalars), so scalars are read back into their types."""
+    if not isinstance(text, str):
+        return text
+    if text[:1] in "{[":
+        try:
+            return json.loads(text)
+        except ValueError:  # also an integer too long for Python to parse
+            return text
+    if re.fullmatch(r"-?[0-9]{1,19}", text, re.ASCII):
+        return int(text)
+    return {"true": True, "false": False}.get(text, text)
+
+
+def _control_characters(value: Any, where: str) -> list[str]:
+    """Every string that reaches a resource or a device config is one printable line."""
+    if isinstance(value, str):
+        for char in value:
+            # controls, invisible format characters (bidi overrides) and line separators
+            if unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp"):
+                code = f"U+{ord(char):04X}"
+                return [f"{where}: contains the control character {code} (value not shown)"]
+        return []
+    if isinstance(value, Mapping):
+        found = []
+        for k, v in value.items():
+            found += _control_characters(str(k), where) + _control_characters(v, f"{where}.{k}")
+        return found
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _control_characters(v, f"{where}[{i}]")]
+    return []
 
 
 def validate_config(values: Mapping[str, Any]) -> StackConfig:

@@ -7,8 +7,10 @@ values the components register. Tunnel interface addresses are written as commen
 that are configured route-based.
 """
 
+import re
+import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, is_dataclass
 from typing import TYPE_CHECKING
 
 from components import defaults
@@ -201,8 +203,36 @@ def _quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+# Everything written into swanctl.conf outside the quoted secret is one of these: a name, an
+# address, a CIDR, an identity or an algorithm (or an offline placeholder).
+_TOKEN = re.compile(r"[A-Za-z0-9._:/@+-]{1,255}|<[A-Za-z0-9 ._-]{1,80}>", re.ASCII)
+
+
+def _plain(what: str, value: object) -> None:
+    if isinstance(value, tuple | list):
+        for item in value:
+            _plain(what, item)
+    elif is_dataclass(value):
+        for f in fields(value):
+            _plain(f"{what}.{f.name}", getattr(value, f.name))
+    elif isinstance(value, str) and not _TOKEN.fullmatch(value):
+        raise ValueError(
+            f"device config: {what} = {value[:60]!r} is not a plain token (letters, digits and "
+            "._:/@+-); refusing to write it into swanctl.conf"
+        )
+
+
+def _check_secret(psk: str) -> None:
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in psk):
+        raise ValueError("device config: the PSK contains a control character (value not shown)")
+
+
 def render_swanctl(design: SiteDesign, psk: str) -> str:
     """The customer device's swanctl.conf for one site (both connections of its pair)."""
+    # Second line of defence behind the config's validation: nothing but plain tokens, so no
+    # value can open a block or a line of its own in the file.
+    _plain("design", design)
+    _check_secret(psk)
     c = design.crypto
     ike = ike_proposal(c.ike_encryption, c.ike_auth, c.ike_dh_group)
     # AH (integrity only) as the driver renders it (ah=<auth>-<pfs>); otherwise ESP

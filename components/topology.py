@@ -88,3 +88,21 @@ def cidr_slug(cidr: str) -> str:
     """A CIDR as a URN-safe, stable name fragment: 172.16.0.0/16 -> 172-16-0-0-16."""
     net = IPNetwork(cidr)
     return f"{net.network}-{net.prefixlen}".replace(".", "-").replace(":", "-")
+
+
+def name_clashes(keys: Sequence[tuple[str, ...]]) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
+    """Pairs of different key combinations whose ``-``-joined resource names are equal.
+
+    Child names join stable keys with ``-`` (``f"{member}-{subnet}"``), and keys may contain
+    ``-``: member ``a`` with subnet ``b-c`` and member ``a-b`` with subnet ``c`` would register
+    the same URN twice. The joined name is kept (renaming would change deployed URNs); clashing
+    combinations are refused before anything is registered.
+    """
+    first: dict[str, tuple[str, ...]] = {}
+    clashes = []
+    for combo in keys:
+        joined = "-".join(combo)
+        if joined in first and first[joined] != combo:
+            clashes.append((first[joined], combo))
+        first.setdefault(joined, combo)
+    return clashes

@@ -6,10 +6,12 @@ usage error (bad stack file, unknown stack, invalid config, unusable policy conf
 
 import argparse
 import json
+import re
 import sys
 import time
 from importlib import metadata
 from pathlib import Path
+from typing import NoReturn
 
 from sitevpn.plan import PlanError, default_pack, make_plan
 
@@ -21,19 +23,60 @@ def _version() -> str:
         return "0+unknown"
 
 
-def _secret(text: str) -> tuple[str, str]:
-    key, sep, value = text.partition("=")
-    if not sep or not key:
-        raise argparse.ArgumentTypeError("expected KEY=VALUE (e.g. psk=...)")
-    return key, value
+class UsageError(Exception):
+    """A command-line mistake (exit 2); the message never holds a secret."""
+
+
+def _take_secrets(argv: list[str]) -> tuple[list[str], dict[str, str]]:
+    """Take every ``--secret KEY=VALUE`` out of argv before argparse sees it: argparse echoes
+    arguments it cannot use, and a secret must never reach an error message."""
+    rest: list[str] = []
+    secrets: dict[str, str] = {}
+    args = iter(argv)
+    for arg in args:
+        if arg == "--":
+            rest += [arg, *args]
+            break
+        if arg == "--secret":
+            text = next(args, None)
+            if text is None:
+                raise UsageError("--secret needs KEY=VALUE (e.g. --secret psk=...)")
+        elif arg.startswith("--secret="):
+            text = arg.removeprefix("--secret=")
+        else:
+            rest.append(arg)
+            continue
+        key, sep, value = text.partition("=")
+        if not sep or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_:.-]{0,99}", key, re.ASCII):
+            raise UsageError(
+                "--secret needs KEY=VALUE with a config key before '=' (e.g. --secret psk=...); "
+                "what was given is not shown"
+            )
+        secrets[key] = value
+    return rest, secrets
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse without echoing what it could not use beyond option names (a mistyped
+    ``--secret`` option carries a secret)."""
+
+    def error(self, message: str) -> NoReturn:
+        head, sep, rest = message.partition("unrecognized arguments: ")
+        if sep:
+            shown = [
+                a if re.fullmatch(r"--?[A-Za-z][A-Za-z0-9-]*", a) else "..." for a in rest.split()
+            ]
+            message = f"{head}unrecognized arguments: {' '.join(shown)} (values not shown)"
+        super().error(message)
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="site-vpn", description=__doc__.split("\n\n")[0])
+    parser = _Parser(prog="site-vpn", description=__doc__.split("\n\n")[0], allow_abbrev=False)
     parser.add_argument("--version", action="version", version=f"site-vpn {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     plan = commands.add_parser(
         "plan",
+        allow_abbrev=False,
         help="preview a stack offline and run the policy pack on it",
         description="Run the program for STACK under the Pulumi SDK in preview mode (no cloud, "
         "no Pulumi CLI), evaluate the policy pack as the engine would, print the plan.",
@@ -52,7 +95,6 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--format", choices=["text", "json", "sarif"], default="text")
     plan.add_argument(
         "--secret",
-        type=_secret,
         action="append",
         default=[],
         metavar="KEY=VALUE",
@@ -78,7 +120,20 @@ def _fail(message: str) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``site-vpn`` console script."""
+    try:
+        return _main(sys.argv[1:] if argv is None else list(argv))
+    except UsageError as exc:
+        return _fail(str(exc))
+    except Exception as exc:  # a bug: one line, no traceback, nothing from the input echoed
+        return _fail(
+            f"internal error ({type(exc).__name__}); nothing was written. Please report it with "
+            "the stack file (without secrets)."
+        )
+
+
+def _main(argv: list[str]) -> int:
     started = time.perf_counter()
+    argv, secrets = _take_secrets(argv)
     args = _parser().parse_args(argv)
     pack_config = None
     if args.policy_pack_config is not None:
@@ -96,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
             pack_dir=pack_dir,
             pack_config=pack_config,
             protocol=args.protocol,
-            secrets=dict(args.secret),
+            secrets=secrets,
         )
     except PlanError as exc:
         return _fail(str(exc))

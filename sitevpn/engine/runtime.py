@@ -196,6 +196,9 @@ class RecordingMonitor(mocks.MockMonitor):
         if request.type == STACK_TYPE:
             self.capture.stack_urn = urn
             return resource_pb2.RegisterResourceResponse(urn=urn)
+        if urn in self._registered:
+            # The engine refuses a second registration of one URN (the step generator's check).
+            raise pulumi.RunError(f"Duplicate resource URN '{urn}'; try giving it a unique name")
         provider = request.provider
         if request.custom and not provider and not request.type.startswith("pulumi:providers:"):
             provider = self._default_provider(request.type, request.version)

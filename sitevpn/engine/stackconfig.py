@@ -9,14 +9,16 @@ otherwise the key stays an *unknown secret*, as in a preview that could not decr
 
 import json
 import os
+import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pulumi.runtime.config import get_config_env_key
+
+from sitevpn.engine import safeyaml
 
 
 class StackConfigError(Exception):
@@ -26,6 +28,10 @@ class StackConfigError(Exception):
 # Stands in for an undecryptable secret while the program runs; the recording runtime turns
 # every value carrying it into an unknown, so nothing downstream mistakes it for a real key.
 UNKNOWN_SECRET_MARKER = f"unknown-secret-{uuid.UUID(int=0x5EC0_0000_0000_4000_8000_0000_0000_0001)}"
+
+
+# The Pulumi CLI's rule for a stack's own name; it is also a file name here.
+_STACK_NAME = re.compile(r"(?!\.{1,2}$)[A-Za-z0-9_.-]{1,100}", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -83,6 +89,10 @@ def load_stack(
     """Merge project defaults and the stack file into the engine's config map."""
     environ = os.environ if environ is None else environ
     secrets = {_full_key(project.name, k): v for k, v in (secrets or {}).items()}
+    if not _STACK_NAME.fullmatch(stack):
+        raise StackConfigError(
+            f"{stack[:100]!r} is not a stack name (letters, digits, '-', '_' and '.', at most 100)"
+        )
     path = project.stack_config_dir / f"Pulumi.{stack}.yaml"
     if not path.is_file():
         known = ", ".join(stack_names(project)) or "none"
@@ -90,12 +100,13 @@ def load_stack(
             f"unknown stack '{stack}': no {path.name} in {project.stack_config_dir}"
             f" (stacks: {known})"
         )
-    document = _read_yaml(path) or {}
+    label = f"stack '{stack}' ({os.path.relpath(path, project.directory)})"
+    document = _read_yaml(path, label) or {}
     if not isinstance(document, dict):
-        raise StackConfigError(f"{path}: the stack file must be a mapping")
+        raise StackConfigError(f"{label}: the stack file must be a mapping")
     stack_values = document.get("config") or {}
     if not isinstance(stack_values, dict):
-        raise StackConfigError(f"{path}: 'config' must be a mapping")
+        raise StackConfigError(f"{label}: 'config' must be a mapping")
 
     out = StackConfig(project, stack, {})
     for key, spec in project.defaults.items():
@@ -107,12 +118,15 @@ def load_stack(
         _put(out, _full_key(project.name, key), spec, secrets, environ)
     for key, value in stack_values.items():
         _put(out, _full_key(project.name, str(key)), value, secrets, environ)
-    unused = sorted(set(secrets) - out.secret_keys)
+    unused = set(secrets) - out.secret_keys
     if unused:
+        # A key the stack does not have may be part of a mistyped secret: it is not echoed.
+        named = sorted(unused & set(out.values))
+        what = f"{', '.join(named)} (not secure in this stack)" if named else "a key (not shown)"
+        secure = ", ".join(sorted(out.secret_keys)) or "none"
         raise StackConfigError(
-            f"--secret {', '.join(unused)}: stack '{stack}' has no secure value for "
-            f"{'these keys' if len(unused) > 1 else 'this key'} (set it with "
-            "`pulumi config set --secret` first)"
+            f"--secret {what}: stack '{stack}' has no secure value for it; its secure keys: "
+            f"{secure} (set one with `pulumi config set --secret KEY` first)"
         )
     return out
 
@@ -158,15 +172,13 @@ def _full_key(project: str, key: str) -> str:
     return key if ":" in key else f"{project}:{key}"
 
 
-def _read_yaml(path: Path) -> Any:
+def _read_yaml(path: Path, label: str | None = None) -> Any:
+    label = label or str(path)
     try:
-        text = path.read_text()
+        return safeyaml.load_file(path)
     except FileNotFoundError:
-        raise StackConfigError(f"{path}: not found") from None
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1} column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or "malformed YAML"
-        raise StackConfigError(f"{path}:{where}: {problem}") from None
+        raise StackConfigError(f"{label}: not found") from None
+    except OSError as exc:
+        raise StackConfigError(f"{label}: cannot read ({exc.strerror})") from None
+    except safeyaml.YamlError as exc:
+        raise StackConfigError(f"{label}: {exc}") from None

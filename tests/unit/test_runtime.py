@@ -41,3 +41,15 @@ def test_urns_carry_the_whole_parent_type_chain_as_the_engine_builds_them():
     assert urns["outer"] == "urn:pulumi:s::p::pkg:index:Outer::outer"
     assert urns["inner"] == "urn:pulumi:s::p::pkg:index:Outer$pkg:index:Inner::inner"
     assert urns["leaf"] == "urn:pulumi:s::p::pkg:index:Outer$pkg:index:Inner$pkg:index:Leaf::leaf"
+
+
+def _twice_program():
+    _Component("pkg:index:Thing", "same")
+    _Component("pkg:index:Thing", "same")
+
+
+def test_a_urn_registered_twice_is_refused_as_the_engine_refuses_it():
+    capture = runtime.run(_twice_program, project="p", stack="s")
+    assert capture.error is not None
+    assert "Duplicate resource URN 'urn:pulumi:s::p::pkg:index:Thing::same'" in capture.error
+    assert [r.name for r in capture.resources] == ["same"]

@@ -7,11 +7,15 @@ from functools import lru_cache
 
 from netaddr import IPAddress, IPNetwork
 
-_IPV4 = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}"
-_CIDR_RE = re.compile(rf"^{_IPV4}/(?:3[0-2]|[12]?\d)$")
-_IPV4_RE = re.compile(rf"^{_IPV4}$")
+# ASCII digits only ([0-9], not \d: other scripts' digits would reach netaddr) and whole
+# strings only (fullmatch: "$" would let a trailing newline through).
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_IPV4 = rf"{_OCTET}(?:\.{_OCTET}){{3}}"
+_CIDR_RE = re.compile(rf"{_IPV4}/(?:3[0-2]|[12]?[0-9])", re.ASCII)
+_IPV4_RE = re.compile(_IPV4, re.ASCII)
 _FQDN_RE = re.compile(
-    r"^(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}\.?$"
+    r"(?=.{1,253}\Z)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}\.?",
+    re.ASCII,
 )
 
 
@@ -28,7 +32,7 @@ def parse_cidr(text: object) -> tuple[IPNetwork | None, str | None]:
 
 @lru_cache(maxsize=65536)
 def _parse_cidr(text: str) -> tuple[IPNetwork | None, str | None]:
-    if not _CIDR_RE.match(text):
+    if not _CIDR_RE.fullmatch(text):
         return None, "is not an IPv4 network in a.b.c.d/n notation"
     net = IPNetwork(text, version=4)
     if net.ip != net.network:
@@ -72,7 +76,7 @@ def assignable_addresses(net: IPNetwork) -> int:
 def is_public_unicast(text: str) -> bool:
     """A public unicast IPv4 address (not private, shared, loopback, link-local, multicast,
     reserved or documentation)."""
-    if not _IPV4_RE.match(text):
+    if not _IPV4_RE.fullmatch(text):
         return False
     ip = IPAddress(text, version=4)
     return ip.is_global() and ip.is_unicast() and not ip.is_reserved()
@@ -80,6 +84,6 @@ def is_public_unicast(text: str) -> bool:
 
 def is_fqdn(text: str) -> bool:
     """A fully qualified domain name (not a dotted number)."""
-    if not _FQDN_RE.match(text):
+    if not _FQDN_RE.fullmatch(text):
         return False
-    return not all(part.isdigit() for part in text.rstrip(".").split("."))
+    return not all(part.isascii() and part.isdigit() for part in text.rstrip(".").split("."))
