@@ -193,15 +193,16 @@ def peer_cidr_fields(args: ResourceValidationArgs) -> list[tuple[str, Any]]:
     return []
 
 
-def local_cidrs(group: PolicyResource) -> list[str] | None:
-    """CIDRs behind a local (subnet-type) endpoint group: its VpnGateway's declared local CIDRs,
-    else the CIDRs of the Subnet resources its endpoints come from; None when unresolvable."""
+def local_sources(group: PolicyResource) -> list[tuple[object, str]]:
+    """The CIDRs behind a local endpoint group, each with the identity of where it is declared
+    (a VpnGateway's list position, or a Subnet resource), so that one subnet seen through two
+    groups counts once and two subnets with one CIDR count twice."""
     if group.parent is not None and group.parent.resource_type == VPN_GATEWAY:
-        return list(group.parent.props["localCidrs"])
+        return [((group.parent.urn, i), c) for i, c in enumerate(group.parent.props["localCidrs"])]
     subnets = [
         d for d in group.property_dependencies.get("endpoints", []) if d.resource_type == SUBNET
     ]
-    return [s.props["cidr"] for s in subnets] or None
+    return [(s.urn, s.props["cidr"]) for s in subnets]
 
 
 def peer_cidrs(connection: PolicyResource) -> list[str]:

@@ -8,7 +8,7 @@ from ..support import (
     Unknowns,
     dependency,
     each_resource,
-    local_cidrs,
+    local_sources,
     peer_cidrs,
     violation,
 )
@@ -17,40 +17,47 @@ from ..support import (
 def validate(args, report):
     """Peer vs local, local vs local, and peer subnets of different sites never overlap.
 
-    One sort-and-sweep over every CIDR of the stack (O(n log n)). Identical local CIDRs are one
-    subnet seen through several groups; identical peer sets are one site behind two connections.
+    One sort-and-sweep over every CIDR of the stack (O(n log n)). Each *source* counts once (a
+    VPC subnet seen through both members' groups, a site's peer group used by both connections),
+    but every CIDR of a source counts: identical CIDRs are the strongest overlap, not a repeat.
     """
     unknowns = Unknowns()
     items: list[Tagged] = []
-    seen_local: set[str] = set()
-    seen_sites: set[frozenset[str]] = set()
+    seen_sources: set[object] = set()
     for conn in each_resource(args, SITE_CONNECTION):
         with unknowns.guard():
             group = dependency(conn, "localEpGroupId")
-            for cidr in (local_cidrs(group) if group is not None else None) or []:
+            for key, cidr in local_sources(group) if group is not None else []:
                 net, _ = parse_cidr(cidr)
-                if net is not None and cidr not in seen_local:
-                    seen_local.add(cidr)
+                if net is not None and key not in seen_sources:
+                    seen_sources.add(key)
                     items.append(Tagged(net, ("local",), f"local subnet {cidr}", group.urn))
         with unknowns.guard():
             cidrs = peer_cidrs(conn)
-            site = frozenset(cidrs)
-            if site in seen_sites:
+            peer_group = dependency(conn, "peerEpGroupId")
+            # without a peer group (legacy peer_cidrs) a site is known only by its CIDRs
+            site = ("peer", peer_group.urn if peer_group else frozenset(cidrs))
+            if site in seen_sources:
                 continue
-            seen_sites.add(site)
-            source = dependency(conn, "peerEpGroupId") or conn
+            seen_sources.add(site)
+            source = peer_group or conn
             for cidr in cidrs:
                 net, _ = parse_cidr(cidr)
                 if net is not None:
                     items.append(
-                        Tagged(
-                            net, ("peer", site), f"peer subnet {cidr} of {source.name}", source.urn
-                        )
+                        Tagged(net, site, f"peer subnet {cidr} of {source.name}", source.urn)
                     )
     by_urn = {r.urn: r for r in args.resources}
     for a, b in overlapping_pairs(items):
         kinds = (a.owner[0], b.owner[0])
-        if kinds == ("local", "local"):
+        if a.net == b.net:
+            reason = "identical subnets"
+            reason += (
+                ", and local subnets must be unique"
+                if kinds == ("local", "local")
+                else ", and every subnet routed through the VPN must be unique"
+            )
+        elif kinds == ("local", "local"):
             reason = "local subnets must not overlap each other"
         elif "local" in kinds:
             reason = "on-premises subnets must not overlap the VPC's local subnets"

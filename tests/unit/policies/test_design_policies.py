@@ -69,6 +69,30 @@ def test_local_subnets_overlapping_each_other(run_program, evaluate, prod):
     assert len(found) == 1 and "local subnets must not overlap each other" in found[0].message
 
 
+def test_the_same_onprem_subnet_at_two_sites_is_the_strongest_overlap(run_program, evaluate, prod):
+    prod["sites"][1]["subnets"] = list(prod["sites"][0]["subnets"])
+    found = violations(evaluate(run_program(prod)), OVERLAP)
+    assert found and all("identical subnets" in f.message for f in found)
+    assert len(found) == len(prod["sites"][0]["subnets"])
+
+
+def test_one_site_listing_a_subnet_twice_is_reported(run_program, evaluate, dev):
+    dev["sites"][0]["subnets"] = ["172.16.0.0/16", "172.16.0.0/16"]
+    found = violations(evaluate(run_program(dev)), OVERLAP)
+    assert len(found) == 1 and "identical subnets" in found[0].message
+
+
+def test_the_same_vpc_cidr_under_two_subnet_names_is_reported(run_program, evaluate, prod):
+    prod["vpc"]["subnets"][1]["cidr"] = prod["vpc"]["subnets"][0]["cidr"]
+    from tests.conftest import FakeOpenStack
+
+    cidr = prod["vpc"]["subnets"][0]["cidr"]
+    backend = FakeOpenStack(subnets={"app": cidr, "db": cidr})
+    found = violations(evaluate(run_program(prod, backend=backend)), OVERLAP)
+    assert len(found) == 1
+    assert "identical subnets, and local subnets must be unique" in found[0].message
+
+
 def test_overlap_in_a_raw_stack_reads_subnet_resources(evaluate):
     def program():
         net = openstack.networking.Network("net")
