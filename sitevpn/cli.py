@@ -67,6 +67,9 @@ class _Parser(argparse.ArgumentParser):
                 a if re.fullmatch(r"--?[A-Za-z][A-Za-z0-9-]*", a) else "..." for a in rest.split()
             ]
             message = f"{head}unrecognized arguments: {' '.join(shown)} (values not shown)"
+        message = re.sub(
+            r"invalid (\w+ )?(choice|value): '.*?'", r"invalid \1\2 (not shown)", message
+        )
         super().error(message)
 
 

@@ -240,7 +240,7 @@ def loads(text: str) -> Any:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1} column {mark.column + 1}: " if mark else ""
-        problem = exc.problem or exc.context or "malformed YAML"
+        problem = ", ".join(p for p in (exc.context, exc.problem) if p) or "malformed YAML"
         raise YamlError(f"{where}{problem}") from None
     except yaml.YAMLError as exc:  # ReaderError and friends carry no mark
         raise YamlError(str(exc).splitlines()[0]) from None
