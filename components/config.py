@@ -43,7 +43,7 @@ from components.enums import (
     SubnetAttachment,
     TransformProtocol,
 )
-from components.topology import name_clashes, tunnel_other_end
+from components.topology import clash_message, name_clashes, tunnel_other_end
 
 _M = TypeVar("_M", bound=BaseModel)
 
@@ -499,16 +499,10 @@ class StackConfig(_Model):
         for loc, what1, what2, outer, inner in families:
             clashes = name_clashes([(a.name, b.name) for a in outer for b in inner])
             if clashes:
-                (a1, b1), (a2, b2) = clashes[0]
                 raise PydanticCustomError(
                     "name_clash",
                     "{clash}; rename one of these keys",
-                    {
-                        "clash": f"{what1} {a1!r} with {what2} {b1!r} and {what1} {a2!r} with "
-                        f"{what2} {b2!r} give their resources one name ({a1}-{b1})",
-                        "loc": loc,
-                        "value": {},
-                    },
+                    {"clash": clash_message((what1, what2), clashes[0]), "loc": loc, "value": {}},
                 )
         return self
 

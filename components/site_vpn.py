@@ -10,7 +10,7 @@ import pulumi_openstack as openstack
 from components.customer_gateway import CustomerGateway
 from components.device_config import render_swanctl, site_design
 from components.enums import HaMode
-from components.topology import cidr_slug, connection_plan, name_clashes
+from components.topology import cidr_slug, connection_plan, refuse_name_clashes
 from components.vpn_connection_pair import (
     DpdArgs,
     IkePolicyArgs,
@@ -119,13 +119,11 @@ class SiteVpn(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: SiteVpnArgs, opts: pulumi.ResourceOptions | None = None):
         groups = args.get("security_group_ids", {})
-        clashes = name_clashes([(s["name"], group) for s in args["sites"] for group in groups])
-        if clashes:
-            (site1, group1), (site2, group2) = clashes[0]
-            raise ValueError(
-                f"SiteVpn {name}: site {site1!r} with security group {group1!r} and site "
-                f"{site2!r} with group {group2!r} would give their rules one name; rename one"
-            )
+        refuse_name_clashes(
+            f"SiteVpn {name}",
+            ("site", "security group"),
+            [(s["name"], group) for s in args["sites"] for group in groups],
+        )
         super().__init__("sitevpn:index:SiteVpn", name, {}, opts)
         ha_mode = HaMode(args["ha_mode"])
         child = pulumi.ResourceOptions(parent=self)

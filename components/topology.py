@@ -106,3 +106,21 @@ def name_clashes(keys: Sequence[tuple[str, ...]]) -> list[tuple[tuple[str, ...],
             clashes.append((first[joined], combo))
         first.setdefault(joined, combo)
     return clashes
+
+
+def clash_message(what: tuple[str, str], clash: tuple[tuple[str, ...], tuple[str, ...]]) -> str:
+    """'member 'a' with subnet 'b-c' and member 'a-b' with subnet 'c' give their resources one
+    name (a-b-c)' for a clash found by :func:`name_clashes`."""
+    (a1, b1), (a2, b2) = clash
+    return (
+        f"{what[0]} {a1!r} with {what[1]} {b1!r} and {what[0]} {a2!r} with {what[1]} {b2!r} "
+        f"give their resources one name ({a1}-{b1})"
+    )
+
+
+def refuse_name_clashes(owner: str, what: tuple[str, str], keys: Sequence[tuple[str, str]]) -> None:
+    """Raise ValueError, before anything is registered, when two key combinations of a
+    component would name two of its children alike."""
+    clashes = name_clashes(keys)
+    if clashes:
+        raise ValueError(f"{owner}: {clash_message(what, clashes[0])}; rename one of these keys")

@@ -8,7 +8,7 @@ import pulumi
 import pulumi_openstack as openstack
 
 from components.enums import SubnetAttachment
-from components.topology import name_clashes
+from components.topology import refuse_name_clashes
 
 
 class GatewayMemberArgs(TypedDict):
@@ -83,15 +83,11 @@ class VpnGateway(pulumi.ComponentResource):
         members = args["members"]
         if not 1 <= len(members) <= 2:
             raise ValueError(f"VpnGateway {name}: one or two members, got {len(members)}")
-        clashes = name_clashes(
-            [(m["name"], s["name"]) for m in members for s in args["local_subnets"]]
+        refuse_name_clashes(
+            f"VpnGateway {name}",
+            ("member", "subnet"),
+            [(m["name"], s["name"]) for m in members for s in args["local_subnets"]],
         )
-        if clashes:
-            (m1, s1), (m2, s2) = clashes[0]
-            raise ValueError(
-                f"VpnGateway {name}: member {m1!r} with subnet {s1!r} and member {m2!r} with "
-                f"subnet {s2!r} would give their ports one name; rename a member or a subnet"
-            )
         super().__init__("sitevpn:index:VpnGateway", name, {}, opts)
         self.members = {
             spec["name"]: self._member(name, spec, args["local_subnets"]) for spec in members

@@ -1,6 +1,6 @@
 """Shared plumbing for the rules: type tokens, provider defaults, config, messages, unknowns."""
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -164,20 +164,6 @@ def reference(resource: PolicyResource, field: str) -> Any:
     if dep is not None:
         return ("urn", dep.urn)
     return ("value", resource.props.get(field))
-
-
-def resource_policy_for(types: set[str]) -> Callable:
-    """Decorator: run a resource validation only for the given type tokens."""
-
-    def wrap(fn: Callable) -> Callable:
-        def validate(args: ResourceValidationArgs, report: Callable[[str], None]) -> None:
-            if args.resource_type in types:
-                fn(args, report)
-
-        validate.__doc__ = fn.__doc__
-        return validate
-
-    return wrap
 
 
 def peer_cidr_fields(args: ResourceValidationArgs) -> list[tuple[str, Any]]:

@@ -212,3 +212,31 @@ def test_pair_refuses_what_the_driver_cannot_run(capture, section, setting, name
             },
         )
     assert not capture.of_type("openstack:vpnaas/ikePolicy:IkePolicy")
+
+
+def test_key_combinations_that_name_two_children_alike_are_refused_before_registering():
+    from components.vpn_gateway import VpnGateway
+
+    def program():
+        subnets = [
+            {"name": "b-x", "cidr": "192.168.0.0/24", "subnet_id": "s1", "network_id": "n"},
+            {"name": "x", "cidr": "192.168.1.0/24", "subnet_id": "s2", "network_id": "n"},
+        ]
+        VpnGateway(
+            "gw",
+            {
+                "members": [
+                    {"name": "a", "external_network_id": "ext"},
+                    {"name": "a-b", "external_network_id": "ext"},
+                ],
+                "local_subnets": subnets,
+                "interconnect_subnet": "192.168.2.0/24",
+            },
+        )
+
+    got = runtime.run(program, project="p", stack="s")
+    assert got.error is not None and (
+        "VpnGateway gw: member 'a' with subnet 'b-x' and member 'a-b' with subnet 'x' give "
+        "their resources one name (a-b-x)"
+    ) in got.error
+    assert got.resources == []

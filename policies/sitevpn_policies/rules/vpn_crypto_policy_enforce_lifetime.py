@@ -1,16 +1,16 @@
 """vpn-crypto-policy-enforce-lifetime"""
 
-from pulumi_policy import (
-    EnforcementLevel,
-    PolicyConfigSchema,
-    ResourceValidationPolicy,
-    Severity,
-)
+from ..frame import Severity, resource_rule
+from ..support import IKE_POLICY, IPSEC_POLICY
 
-from ..support import IKE_POLICY, IPSEC_POLICY, config, prop, resource_policy_for, violation
 
-SCHEMA = PolicyConfigSchema(
-    properties={
+@resource_rule(
+    types={IKE_POLICY, IPSEC_POLICY},
+    description="IKE and IPsec SA lifetimes must be in seconds and between 60 and 604800.",
+    severity=Severity.MEDIUM,
+    remediation="Set lifetimes=[{'units': 'seconds', 'value': N}] with N in range (site-vpn uses "
+    "86400 for IKE and 3600 for IPsec).",
+    config={
         "minLifetimeSeconds": {
             "type": "integer",
             "minimum": 60,
@@ -23,55 +23,17 @@ SCHEMA = PolicyConfigSchema(
             "default": 604800,
             "description": "Longest SA lifetime allowed (seven days).",
         },
-    }
+    },
 )
-
-
-@resource_policy_for({IKE_POLICY, IPSEC_POLICY})
-def validate(args, report):
+def POLICY(rule):
     """Lifetimes are in seconds (neutron's only unit) and within the allowed range."""
-    lifetimes, defaulted = prop(args.resource_type, args.props, "lifetimes")
-    low, high = (
-        config(args, SCHEMA, "minLifetimeSeconds"),
-        config(args, SCHEMA, "maxLifetimeSeconds"),
-    )
-    for index, lifetime in enumerate(lifetimes or []):
-        field = f"lifetimes[{index}]"
+    low, high = rule.config("minLifetimeSeconds"), rule.config("maxLifetimeSeconds")
+    for index, lifetime in enumerate(rule.prop("lifetimes") or []):
         units = lifetime.get("units") or "seconds"
         value = lifetime.get("value")
         if units != "seconds":
-            report(
-                violation(
-                    args.name,
-                    args.resource_type,
-                    f"{field}.units",
-                    units,
-                    "neutron supports seconds only",
-                    defaulted=defaulted,
-                )
-            )
+            rule.report(f"lifetimes[{index}].units", units, "neutron supports seconds only")
         if value is not None and not low <= value <= high:
-            report(
-                violation(
-                    args.name,
-                    args.resource_type,
-                    f"{field}.value",
-                    value,
-                    f"lifetime must be {low:g}-{high:g} seconds",
-                    defaulted=defaulted,
-                )
+            rule.report(
+                f"lifetimes[{index}].value", value, f"lifetime must be {low:g}-{high:g} seconds"
             )
-
-
-POLICY = ResourceValidationPolicy(
-    name="vpn-crypto-policy-enforce-lifetime",
-    description="IKE and IPsec SA lifetimes must be in seconds and between 60 and 604800.",
-    enforcement_level=EnforcementLevel.MANDATORY,
-    severity=Severity.MEDIUM,
-    remediation_steps=(
-        "Set lifetimes=[{'units': 'seconds', 'value': N}] with N in range (site-vpn uses 86400 "
-        "for IKE and 3600 for IPsec)."
-    ),
-    config_schema=SCHEMA,
-    validate=validate,
-)

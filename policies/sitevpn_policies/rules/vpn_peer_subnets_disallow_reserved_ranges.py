@@ -1,23 +1,17 @@
 """vpn-peer-subnets-disallow-reserved-ranges"""
 
-from pulumi_policy import (
-    EnforcementLevel,
-    PolicyConfigSchema,
-    ResourceValidationPolicy,
-    Severity,
-)
+from ..frame import Severity, resource_rule
+from ..support import ENDPOINT_GROUP, SITE_CONNECTION, peer_overlaps
 
-from ..support import (
-    ENDPOINT_GROUP,
-    SITE_CONNECTION,
-    config,
-    peer_overlaps,
-    resource_policy_for,
-    violation,
-)
 
-SCHEMA = PolicyConfigSchema(
-    properties={
+@resource_rule(
+    types={ENDPOINT_GROUP, SITE_CONNECTION},
+    description="Peer subnets must not contain or overlap reserved ranges such as 100.64.0.0/10 "
+    "and 214.0.0.0/8.",
+    severity=Severity.HIGH,
+    remediation="Renumber or NAT the on-premises subnets out of the reserved ranges; adjust "
+    "reservedCidrs in the policy config if your cloud reserves other ranges.",
+    config={
         "reservedCidrs": {
             "type": "array",
             "items": {"type": "string"},
@@ -31,35 +25,9 @@ SCHEMA = PolicyConfigSchema(
             ],
             "description": "Ranges peer subnets must neither contain nor overlap.",
         }
-    }
+    },
 )
-
-
-@resource_policy_for({ENDPOINT_GROUP, SITE_CONNECTION})
-def validate(args, report):
+def POLICY(rule):
     """No peer subnet overlaps a reserved range."""
-    for peer, other in peer_overlaps(args, config(args, SCHEMA, "reservedCidrs"), "reserved"):
-        report(
-            violation(
-                args.name,
-                args.resource_type,
-                peer.label,
-                str(peer.net),
-                f"overlaps the reserved range {other.label}",
-            )
-        )
-
-
-POLICY = ResourceValidationPolicy(
-    name="vpn-peer-subnets-disallow-reserved-ranges",
-    description="Peer subnets must not contain or overlap reserved ranges such as 100.64.0.0/10 "
-    "and 214.0.0.0/8.",
-    enforcement_level=EnforcementLevel.MANDATORY,
-    severity=Severity.HIGH,
-    remediation_steps=(
-        "Renumber or NAT the on-premises subnets out of the reserved ranges; adjust reservedCidrs "
-        "in the policy config if your cloud reserves other ranges."
-    ),
-    config_schema=SCHEMA,
-    validate=validate,
-)
+    for peer, other in peer_overlaps(rule.args, rule.config("reservedCidrs"), "reserved"):
+        rule.report(peer.label, str(peer.net), f"overlaps the reserved range {other.label}")

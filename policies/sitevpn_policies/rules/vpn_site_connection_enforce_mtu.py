@@ -1,50 +1,25 @@
 """vpn-site-connection-enforce-mtu"""
 
-from pulumi_policy import (
-    EnforcementLevel,
-    PolicyConfigSchema,
-    ResourceValidationPolicy,
-    Severity,
-)
+from ..frame import Severity, resource_rule
+from ..support import SITE_CONNECTION
 
-from ..support import SITE_CONNECTION, config, prop, resource_policy_for, violation
 
-SCHEMA = PolicyConfigSchema(
-    properties={
+@resource_rule(
+    types={SITE_CONNECTION},
+    description="Site connection MTU must be at least 68.",
+    severity=Severity.MEDIUM,
+    remediation="Set mtu to 68 or more (1500 unless the path needs less).",
+    config={
         "minMtu": {
             "type": "integer",
             "minimum": 68,
             "default": 68,
             "description": "Smallest MTU allowed (IPv4 minimum: 68).",
         }
-    }
+    },
 )
-
-
-@resource_policy_for({SITE_CONNECTION})
-def validate(args, report):
+def POLICY(rule):
     """The MTU is at least the IPv4 minimum."""
-    mtu, defaulted = prop(args.resource_type, args.props, "mtu")
-    low = config(args, SCHEMA, "minMtu")
+    mtu, low = rule.prop("mtu"), rule.config("minMtu")
     if mtu < low:
-        report(
-            violation(
-                args.name,
-                args.resource_type,
-                "mtu",
-                mtu,
-                f"must be at least {low:g}",
-                defaulted=defaulted,
-            )
-        )
-
-
-POLICY = ResourceValidationPolicy(
-    name="vpn-site-connection-enforce-mtu",
-    description="Site connection MTU must be at least 68.",
-    enforcement_level=EnforcementLevel.MANDATORY,
-    severity=Severity.MEDIUM,
-    remediation_steps="Set mtu to 68 or more (1500 unless the path needs less).",
-    config_schema=SCHEMA,
-    validate=validate,
-)
+        rule.report("mtu", mtu, f"must be at least {low:g}")
