@@ -57,7 +57,8 @@ def _snapshot(capture) -> dict:
                 "deleteBeforeReplace": r.delete_before_replace,
                 "ignoreChanges": r.ignore_changes,
             }
-            for r in capture.resources
+            # registration order follows output resolution, which is not deterministic
+            for r in sorted(capture.resources, key=lambda r: r.urn)
         ],
         "stackOutputs": capture.stack_outputs,
     }
