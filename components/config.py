@@ -11,7 +11,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from enum import StrEnum
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from netaddr import IPAddress, IPNetwork
 from pydantic import (
@@ -44,8 +44,6 @@ from components.enums import (
     TransformProtocol,
 )
 from components.topology import clash_message, name_clashes, tunnel_other_end
-
-_M = TypeVar("_M", bound=BaseModel)
 
 NAMESPACE = "site-vpn"
 # Config keys that must be secrets and therefore never reach a model.
@@ -432,6 +430,27 @@ class SiteConfig(_Model):
     mtu: Mtu | None = None
     """MTU of this site's connections (default: the stack-wide MTU)."""
 
+    def args(self) -> dict[str, Any]:
+        """This site as the SiteVpn component takes it (``SiteArgs``): overrides only where the
+        stack file gives them, so that the stack-wide values fill in the rest."""
+        out: dict[str, Any] = {
+            "name": self.name,
+            "customer_gateway": {"addresses": list(self.customer_gateway.addresses)},
+            "subnets": [str(c) for c in self.subnets],
+            "tunnels": [
+                {"customer": str(t.customer), "gateway": t.gateway_address()} for t in self.tunnels
+            ],
+        }
+        if self.customer_gateway.ike_id:
+            out["customer_gateway"]["ike_id"] = self.customer_gateway.ike_id
+        for key in ("ike", "ipsec", "dpd"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value.model_dump(include=value.model_fields_set)
+        if self.mtu is not None:
+            out["mtu"] = self.mtu
+        return out
+
 
 class SecurityGroupConfig(_Model):
     """A security group of the VPC's servers to open for the remote subnets."""
@@ -506,17 +525,14 @@ class StackConfig(_Model):
                 )
         return self
 
-    def site_ike(self, site: SiteConfig) -> IkeConfig:
-        """The IKE policy of a site: stack-wide values with the site's overrides."""
-        return _merged(self.ike, site.ike)
-
-    def site_ipsec(self, site: SiteConfig) -> IpsecConfig:
-        """The IPsec policy of a site: stack-wide values with the site's overrides."""
-        return _merged(self.ipsec, site.ipsec)
-
-    def site_dpd(self, site: SiteConfig) -> DpdConfig:
-        """The DPD settings of a site: stack-wide values with the site's overrides."""
-        return _merged(self.dpd, site.dpd)
+    def stack_wide_args(self) -> dict[str, Any]:
+        """The stack-wide IKE, IPsec, DPD and MTU as the SiteVpn component takes them."""
+        return {
+            "ike": self.ike.model_dump(),
+            "ipsec": self.ipsec.model_dump(),
+            "dpd": self.dpd.model_dump(),
+            "mtu": self.mtu,
+        }
 
     def member_attachment(self, index: int) -> SubnetAttachment:
         """How member ``index`` reaches the local subnets (explicit, or the default)."""
@@ -526,12 +542,6 @@ class StackConfig(_Model):
         if self.vpc.create and index == 0:
             return SubnetAttachment.INTERFACE
         return SubnetAttachment.PORT
-
-
-def _merged(base: _M, override: _M | None) -> _M:
-    if override is None:
-        return base
-    return base.model_copy(update={k: getattr(override, k) for k in override.model_fields_set})
 
 
 class ConfigError(Exception):

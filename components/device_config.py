@@ -9,13 +9,12 @@ that are configured route-based.
 
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields, is_dataclass
+from collections.abc import Mapping
+from dataclasses import fields, is_dataclass
 from typing import TYPE_CHECKING
 
-from components import defaults
+from components.design import SiteDesign, resolve_site, with_gateway_ips
 from components.enums import HaMode
-from components.topology import connection_plan, tunnel_other_end
 
 if TYPE_CHECKING:
     from components.config import StackConfig
@@ -83,117 +82,6 @@ def ah_proposal(auth: str, pfs: str) -> str:
     return f"{INTEGRITY[auth]}-{DH_GROUPS[pfs]}"
 
 
-@dataclass(frozen=True)
-class Crypto:
-    """The IKE/IPsec/DPD values both ends must agree on."""
-
-    ike_version: str
-    ike_encryption: str
-    ike_auth: str
-    ike_dh_group: str
-    ike_lifetime: int
-    esp_encryption: str
-    esp_auth: str
-    pfs: str
-    esp_lifetime: int
-    transform: str
-    encapsulation: str
-    dpd_action: str
-    dpd_interval: int
-    dpd_timeout: int
-
-
-@dataclass(frozen=True)
-class Connection:
-    """One connection as the customer device sees it."""
-
-    key: str
-    role: str
-    gateway_address: str
-    customer_address: str
-    customer_id: str
-    tunnel_gateway: str
-    tunnel_customer: str
-
-
-@dataclass(frozen=True)
-class SiteDesign:
-    """Everything the customer device of one site needs (no secrets)."""
-
-    stack: str
-    site: str
-    ha_mode: str
-    vpc_cidrs: tuple[str, ...]
-    onprem_cidrs: tuple[str, ...]
-    connections: tuple[Connection, ...]
-    crypto: Crypto
-    mtu: int
-
-
-def site_design(
-    *,
-    stack: str,
-    site: str,
-    ha_mode: str,
-    members: Sequence[str],
-    gateway_ips: Mapping[str, str | None],
-    customer_addresses: Sequence[str],
-    customer_ike_id: str | None,
-    vpc_cidrs: Sequence[str],
-    onprem_cidrs: Sequence[str],
-    tunnels: Sequence[Mapping[str, str]],
-    ike: Mapping[str, object],
-    ipsec: Mapping[str, object],
-    dpd: Mapping[str, object],
-    mtu: int | None,
-) -> SiteDesign:
-    """Resolve a site's design from the same values the components take (strong defaults for
-    anything left out, the same member/customer mapping as the pair)."""
-    plan = connection_plan(HaMode(ha_mode), members, customer_addresses)
-    connections = []
-    for conn, tunnel in zip(plan, tunnels, strict=True):
-        customer = str(tunnel["customer"])
-        gateway_ip = gateway_ips.get(conn.member)
-        connections.append(
-            Connection(
-                key=conn.role.key,
-                role=conn.role.role,
-                gateway_address=gateway_ip
-                or PLACEHOLDER.format(what=f"EIP of gateway member {conn.member}"),
-                customer_address=conn.customer_address,
-                customer_id=customer_ike_id or conn.customer_address,
-                tunnel_gateway=str(tunnel.get("gateway") or tunnel_other_end(customer)),
-                tunnel_customer=customer,
-            )
-        )
-    crypto = Crypto(
-        ike_version=str(ike.get("version", defaults.IKE_VERSION)),
-        ike_encryption=str(ike.get("encryption", defaults.ENCRYPTION)),
-        ike_auth=str(ike.get("auth", defaults.AUTH)),
-        ike_dh_group=str(ike.get("dh_group", defaults.DH_GROUP)),
-        ike_lifetime=int(ike.get("lifetime_seconds", defaults.IKE_LIFETIME_SECONDS)),
-        esp_encryption=str(ipsec.get("encryption", defaults.ENCRYPTION)),
-        esp_auth=str(ipsec.get("auth", defaults.AUTH)),
-        pfs=str(ipsec.get("pfs", defaults.DH_GROUP)),
-        esp_lifetime=int(ipsec.get("lifetime_seconds", defaults.IPSEC_LIFETIME_SECONDS)),
-        transform=str(ipsec.get("transform", defaults.TRANSFORM)),
-        encapsulation=str(ipsec.get("encapsulation", defaults.ENCAPSULATION)),
-        dpd_action=str(dpd.get("action", defaults.DPD_ACTION)),
-        dpd_interval=int(dpd.get("interval_seconds", defaults.DPD_INTERVAL_SECONDS)),
-        dpd_timeout=int(dpd.get("timeout_seconds", defaults.DPD_TIMEOUT_SECONDS)),
-    )
-    return SiteDesign(
-        stack=stack,
-        site=site,
-        ha_mode=str(ha_mode),
-        vpc_cidrs=tuple(vpc_cidrs),
-        onprem_cidrs=tuple(onprem_cidrs),
-        connections=tuple(connections),
-        crypto=crypto,
-        mtu=mtu or defaults.MTU,
-    )
-
-
 # The device's DPD action: neutron's restart/hold map to strongSwan's start/trap ("restart"
 # re-initiates; "hold" re-establishes on traffic), clear stays clear.
 DPD_ACTIONS = {"restart": "restart", "hold": "trap", "clear": "clear", "disabled": "none"}
@@ -220,6 +108,10 @@ def _plain(what: str, value: object) -> None:
             f"device config: {what} = {value[:60]!r} is not a plain token (letters, digits and "
             "._:/@+-); refusing to write it into swanctl.conf"
         )
+
+
+def _gateway(conn) -> str:
+    return conn.gateway_address or PLACEHOLDER.format(what=f"EIP of gateway member {conn.member}")
 
 
 def _check_secret(psk: str) -> None:
@@ -273,7 +165,7 @@ def render_swanctl(design: SiteDesign, psk: str) -> str:
             f"    {name} {{",
             f"        version = {c.ike_version[-1]}",
             f"        local_addrs = {conn.customer_address}",
-            f"        remote_addrs = {conn.gateway_address}",
+            f"        remote_addrs = {_gateway(conn)}",
             f"        proposals = {ike}",
             f"        rekey_time = {c.ike_lifetime * 9 // 10}s",
             f"        over_time = {c.ike_lifetime - c.ike_lifetime * 9 // 10}s",
@@ -287,7 +179,7 @@ def render_swanctl(design: SiteDesign, psk: str) -> str:
             "        }",
             "        remote {",
             "            auth = psk",
-            f"            id = {conn.gateway_address}",
+            f"            id = {_gateway(conn)}",
             "        }",
             "        children {",
             f"            {name} {{",
@@ -309,7 +201,7 @@ def render_swanctl(design: SiteDesign, psk: str) -> str:
         lines += [
             f"    ike-{design.site}-{conn.key} {{",
             f"        id-1 = {conn.customer_id}",
-            f"        id-2 = {conn.gateway_address}",
+            f"        id-2 = {_gateway(conn)}",
             f"        secret = {_quote(psk)}",
             "    }",
         ]
@@ -320,28 +212,20 @@ def render_swanctl(design: SiteDesign, psk: str) -> str:
 def designs_from_config(
     cfg: "StackConfig", stack: str, gateway_ips: Mapping[str, str | None] | None = None
 ) -> list[SiteDesign]:
-    """Every site's design straight from a validated stack config (the offline plan's view:
-    gateway addresses are unknown until deployment unless given)."""
-    ips = dict(gateway_ips or {})
+    """Every site's design from a validated stack config, resolved as the components resolve it
+    (the offline plan's view: gateway addresses are unknown until deployment unless given)."""
     members = [m.name for m in cfg.gateway.members]
     return [
-        site_design(
-            stack=stack,
-            site=site.name,
-            ha_mode=str(cfg.gateway.ha_mode),
-            members=members,
-            gateway_ips={m: ips.get(m) for m in members},
-            customer_addresses=list(site.customer_gateway.addresses),
-            customer_ike_id=site.customer_gateway.ike_id,
-            vpc_cidrs=[str(s.cidr) for s in cfg.vpc.subnets],
-            onprem_cidrs=[str(c) for c in site.subnets],
-            tunnels=[
-                {"customer": str(t.customer), "gateway": t.gateway_address()} for t in site.tunnels
-            ],
-            ike=cfg.site_ike(site).model_dump(),
-            ipsec=cfg.site_ipsec(site).model_dump(),
-            dpd=cfg.site_dpd(site).model_dump(),
-            mtu=site.mtu or cfg.mtu,
+        with_gateway_ips(
+            resolve_site(
+                stack=stack,
+                ha_mode=cfg.gateway.ha_mode,
+                members=members,
+                vpc_cidrs=[str(s.cidr) for s in cfg.vpc.subnets],
+                site=site.args(),
+                stack_wide=cfg.stack_wide_args(),
+            ),
+            dict(gateway_ips or {}),
         )
         for site in cfg.sites
     ]

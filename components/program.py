@@ -92,31 +92,9 @@ def build(cfg: StackConfig, name: str = "site-vpn") -> SiteVpn:
             {"name": s.name, "cidr": str(s.cidr), "subnet_id": sid, "network_id": nid}
             for s, (sid, nid) in zip(cfg.vpc.subnets, subnet_refs, strict=True)
         ],
-        "sites": [
-            {
-                "name": site.name,
-                "customer_gateway": {
-                    "addresses": list(site.customer_gateway.addresses),
-                    **(
-                        {"ike_id": site.customer_gateway.ike_id}
-                        if site.customer_gateway.ike_id
-                        else {}
-                    ),
-                },
-                "subnets": [str(c) for c in site.subnets],
-                "tunnels": [
-                    {"customer": str(t.customer), "gateway": t.gateway_address()}
-                    for t in site.tunnels
-                ],
-                **_overrides(site),
-            }
-            for site in cfg.sites
-        ],
+        "sites": [site.args() for site in cfg.sites],
         "security_group_ids": groups,
-        "ike": cfg.ike.model_dump(),
-        "ipsec": cfg.ipsec.model_dump(),
-        "dpd": cfg.dpd.model_dump(),
-        "mtu": cfg.mtu,
+        **cfg.stack_wide_args(),
     }
     psk = pulumi.Config(NAMESPACE).get_secret("psk")
     if psk is not None:
@@ -150,17 +128,6 @@ def _permission_checks(cfg: StackConfig) -> list[pulumi.Output[None]]:
         )
 
     return [scope.roles.apply(check)]
-
-
-def _overrides(site) -> dict:
-    out: dict = {}
-    for key in ("ike", "ipsec", "dpd"):
-        value = getattr(site, key)
-        if value is not None:
-            out[key] = value.model_dump(include=value.model_fields_set)
-    if site.mtu is not None:
-        out["mtu"] = site.mtu
-    return out
 
 
 def _lookup_network(ref: ExistingRef) -> pulumi.Input[str]:

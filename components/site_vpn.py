@@ -8,14 +8,16 @@ import pulumi
 import pulumi_openstack as openstack
 
 from components.customer_gateway import CustomerGateway
-from components.device_config import render_swanctl, site_design
+from components.design import merged, resolve_site, with_gateway_ips
+from components.device_config import render_swanctl
 from components.enums import HaMode
-from components.topology import cidr_slug, connection_plan, refuse_name_clashes
+from components.topology import cidr_slug, refuse_name_clashes
 from components.vpn_connection_pair import (
     DpdArgs,
     IkePolicyArgs,
     IpsecPolicyArgs,
     VpnConnectionPair,
+    VpnConnectionPairArgs,
 )
 from components.vpn_gateway import GatewayMemberArgs, LocalSubnetArgs, VpnGateway
 
@@ -141,68 +143,54 @@ class SiteVpn(pulumi.ComponentResource):
         self.customer_gateways: dict[str, CustomerGateway] = {}
         summaries = []
         device_configs: dict[str, pulumi.Output[str]] = {}
+        stack_wide = {k: args[k] for k in ("ike", "ipsec", "dpd", "mtu") if k in args}
         for site in args["sites"]:
             role = f"{name}-{site['name']}"
+            # The site's design, resolved once: the pair registers it, the device config renders it.
+            design = resolve_site(
+                stack=pulumi.get_stack(),
+                ha_mode=ha_mode,
+                members=member_names,
+                vpc_cidrs=[s["cidr"] for s in args["local_subnets"]],
+                site=site,
+                stack_wide=stack_wide,
+            )
             gateway_spec = site["customer_gateway"]
-            addresses = list(gateway_spec["addresses"])
-            ike_id = gateway_spec.get("ike_id")
             customer = CustomerGateway(
                 f"{role}-cgw",
-                {"addresses": addresses, "subnets": site["subnets"]}
-                | ({"ike_id": ike_id} if ike_id else {}),
+                {"addresses": list(gateway_spec["addresses"]), "subnets": site["subnets"]}
+                | ({"ike_id": gateway_spec["ike_id"]} if gateway_spec.get("ike_id") else {}),
                 opts=child,
             )
-            plan = connection_plan(ha_mode, member_names, addresses)
-            connections = []
-            for conn, tunnel in zip(plan, site["tunnels"], strict=True):
-                member = gateway.members[conn.member]
-                spec = {
-                    "vpnservice_id": member.service_id,
-                    "local_endpoint_group_id": member.local_endpoint_group_id,
+            connections = [
+                {
+                    "vpnservice_id": gateway.members[conn.member].service_id,
+                    "local_endpoint_group_id": gateway.members[conn.member].local_endpoint_group_id,
                     "peer_address": conn.customer_address,
-                    "peer_id": ike_id or conn.customer_address,
-                    "tunnel_customer_address": tunnel["customer"],
+                    "peer_id": conn.customer_id,
+                    "tunnel_customer_address": conn.tunnel_customer,
+                    "tunnel_gateway_address": conn.tunnel_gateway,
                 }
-                if "gateway" in tunnel:
-                    spec["tunnel_gateway_address"] = tunnel["gateway"]
-                connections.append(spec)
-            pair_args = {
+                for conn in design.connections
+            ]
+            pair_args: VpnConnectionPairArgs = {
                 "ha_mode": ha_mode,
                 "connections": connections,
                 "peer_endpoint_group_id": customer.peer_endpoint_group_id,
-                "ike": {**args.get("ike", {}), **site.get("ike", {})},
-                "ipsec": {**args.get("ipsec", {}), **site.get("ipsec", {})},
-                "dpd": {**args.get("dpd", {}), **site.get("dpd", {})},
+                "ike": merged(args.get("ike"), site.get("ike")),
+                "ipsec": merged(args.get("ipsec"), site.get("ipsec")),
+                "dpd": merged(args.get("dpd"), site.get("dpd")),
+                "mtu": design.mtu,
             }
-            mtu = site.get("mtu", args.get("mtu"))
-            if mtu is not None:
-                pair_args["mtu"] = mtu
             psk = site.get("psk", args.get("psk"))
             if psk is not None:
                 pair_args["psk"] = psk
             pair = VpnConnectionPair(f"{role}-pair", pair_args, opts=child)
             self.customer_gateways[site["name"]] = customer
             self.pairs[site["name"]] = pair
-            design = {
-                "stack": pulumi.get_stack(),
-                "site": site["name"],
-                "ha_mode": str(ha_mode),
-                "members": member_names,
-                "customer_addresses": addresses,
-                "customer_ike_id": ike_id,
-                "vpc_cidrs": [s["cidr"] for s in args["local_subnets"]],
-                "onprem_cidrs": list(site["subnets"]),
-                "tunnels": list(site["tunnels"]),
-                "ike": pair_args["ike"],
-                "ipsec": pair_args["ipsec"],
-                "dpd": pair_args["dpd"],
-                "mtu": mtu,
-            }
             device_configs[site["name"]] = pulumi.Output.all(gateway.public_ips, pair.psk).apply(
                 lambda values, design=design: render_swanctl(
-                    site_design(
-                        **design, gateway_ips=dict(zip(member_names, values[0], strict=True))
-                    ),
+                    with_gateway_ips(design, dict(zip(member_names, values[0], strict=True))),
                     values[1],
                 )
             )

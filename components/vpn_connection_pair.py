@@ -8,6 +8,7 @@ import pulumi_openstack as openstack
 import pulumi_random as random
 
 from components import defaults, driver_support
+from components.design import resolve_crypto, resolve_mtu
 from components.enums import (
     AuthAlgorithm,
     DhGroup,
@@ -158,36 +159,27 @@ class VpnConnectionPair(pulumi.ComponentResource):
         )
         if refused:
             raise ValueError(f"VpnConnectionPair {name}: " + "; ".join(refused))
+        crypto = resolve_crypto(ike, ipsec, dpd)
         ike_policy = openstack.vpnaas.IkePolicy(
             f"{name}-ike",
             name=f"{name}-ike",
-            ike_version=ike.get("version", defaults.IKE_VERSION),
-            encryption_algorithm=ike.get("encryption", defaults.ENCRYPTION),
-            auth_algorithm=ike.get("auth", defaults.AUTH),
-            pfs=ike.get("dh_group", defaults.DH_GROUP),
-            phase1_negotiation_mode=ike.get("phase1_mode", defaults.PHASE1_MODE),
-            lifetimes=[
-                {
-                    "units": "seconds",
-                    "value": ike.get("lifetime_seconds", defaults.IKE_LIFETIME_SECONDS),
-                }
-            ],
+            ike_version=crypto.ike_version,
+            encryption_algorithm=crypto.ike_encryption,
+            auth_algorithm=crypto.ike_auth,
+            pfs=crypto.ike_dh_group,
+            phase1_negotiation_mode=crypto.ike_phase1_mode,
+            lifetimes=[{"units": "seconds", "value": crypto.ike_lifetime}],
             opts=pulumi.ResourceOptions(parent=self),
         )
         ipsec_policy = openstack.vpnaas.IpSecPolicy(
             f"{name}-ipsec",
             name=f"{name}-ipsec",
-            encryption_algorithm=ipsec.get("encryption", defaults.ENCRYPTION),
-            auth_algorithm=ipsec.get("auth", defaults.AUTH),
-            pfs=ipsec.get("pfs", defaults.DH_GROUP),
-            transform_protocol=ipsec.get("transform", defaults.TRANSFORM),
-            encapsulation_mode=ipsec.get("encapsulation", defaults.ENCAPSULATION),
-            lifetimes=[
-                {
-                    "units": "seconds",
-                    "value": ipsec.get("lifetime_seconds", defaults.IPSEC_LIFETIME_SECONDS),
-                }
-            ],
+            encryption_algorithm=crypto.esp_encryption,
+            auth_algorithm=crypto.esp_auth,
+            pfs=crypto.pfs,
+            transform_protocol=crypto.transform,
+            encapsulation_mode=crypto.encapsulation,
+            lifetimes=[{"units": "seconds", "value": crypto.esp_lifetime}],
             opts=pulumi.ResourceOptions(parent=self),
         )
         psk = args.get("psk")
@@ -206,9 +198,9 @@ class VpnConnectionPair(pulumi.ComponentResource):
         secret_psk = pulumi.Output.secret(psk)
         dpds = [
             {
-                "action": dpd.get("action", defaults.DPD_ACTION),
-                "interval": dpd.get("interval_seconds", defaults.DPD_INTERVAL_SECONDS),
-                "timeout": dpd.get("timeout_seconds", defaults.DPD_TIMEOUT_SECONDS),
+                "action": crypto.dpd_action,
+                "interval": crypto.dpd_interval,
+                "timeout": crypto.dpd_timeout,
             }
         ]
         built: list[openstack.vpnaas.SiteConnection] = []
@@ -241,7 +233,7 @@ class VpnConnectionPair(pulumi.ComponentResource):
                     psk=secret_psk,
                     initiator=str(role.initiator),
                     admin_state_up=True,
-                    mtu=args.get("mtu", defaults.MTU),
+                    mtu=resolve_mtu(args.get("mtu")),
                     dpds=dpds,
                     opts=pulumi.ResourceOptions(
                         parent=self, additional_secret_outputs=["psk"], depends_on=built[-1:]

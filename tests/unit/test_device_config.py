@@ -6,12 +6,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from components.design import resolve_site, with_gateway_ips
 from components.device_config import (
     DH_GROUPS,
     esp_proposal,
     ike_proposal,
     render_swanctl,
-    site_design,
 )
 from components.enums import AuthAlgorithm, DhGroup, EncryptionAlgorithm
 
@@ -79,21 +79,22 @@ def test_every_neutron_value_maps(enc, auth, group):
 
 
 def design(ha_mode="active-active", addresses=("22.10.10.22",), ips=None, **extra):
-    return site_design(
+    site = {
+        "name": "dc1",
+        "customer_gateway": {"addresses": list(addresses)}
+        | ({"ike_id": extra["ike_id"]} if extra.get("ike_id") else {}),
+        "subnets": ["172.16.0.0/16"],
+        "tunnels": [{"customer": "169.254.70.2/30"}, {"customer": "169.254.71.2/30"}],
+    } | {k: extra[k] for k in ("ike", "ipsec", "dpd") if k in extra}
+    resolved = resolve_site(
         stack="dev",
-        site="dc1",
         ha_mode=ha_mode,
         members=["a", "b"],
-        gateway_ips=ips if ips is not None else {"a": "198.51.100.1", "b": "198.51.100.2"},
-        customer_addresses=list(addresses),
-        customer_ike_id=extra.pop("ike_id", None),
         vpc_cidrs=["192.168.1.0/24", "192.168.2.0/24"],
-        onprem_cidrs=["172.16.0.0/16"],
-        tunnels=[{"customer": "169.254.70.2/30"}, {"customer": "169.254.71.2/30"}],
-        ike=extra.pop("ike", {}),
-        ipsec=extra.pop("ipsec", {}),
-        dpd=extra.pop("dpd", {}),
-        mtu=None,
+        site=site,
+    )
+    return with_gateway_ips(
+        resolved, ips if ips is not None else {"a": "198.51.100.1", "b": "198.51.100.2"}
     )
 
 

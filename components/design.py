@@ -1,0 +1,166 @@
+"""A site's design, resolved once (no Pulumi import).
+
+Stack-wide and per-site settings merged, every default applied, the connection plan computed
+(which gateway member talks to which customer address, in which role), peer identities and
+tunnel ends filled in. The components register exactly this, and the customer device's
+configuration is rendered from exactly this, at run time and offline.
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from components import defaults
+from components.enums import HaMode
+from components.topology import connection_plan, tunnel_other_end
+
+
+@dataclass(frozen=True)
+class Crypto:
+    """The IKE/IPsec/DPD values both ends must agree on, defaults applied."""
+
+    ike_version: str
+    ike_encryption: str
+    ike_auth: str
+    ike_dh_group: str
+    ike_lifetime: int
+    ike_phase1_mode: str
+    esp_encryption: str
+    esp_auth: str
+    pfs: str
+    esp_lifetime: int
+    transform: str
+    encapsulation: str
+    dpd_action: str
+    dpd_interval: int
+    dpd_timeout: int
+
+
+@dataclass(frozen=True)
+class Connection:
+    """One connection of a site's pair."""
+
+    key: str
+    role: str
+    initiator: str
+    member: str
+    """The gateway member whose VPN service carries it."""
+    gateway_address: str | None
+    """The member's EIP, once known."""
+    customer_address: str
+    customer_id: str
+    tunnel_gateway: str
+    tunnel_customer: str
+
+
+@dataclass(frozen=True)
+class SiteDesign:
+    """Everything one site is, on both sides (no secrets)."""
+
+    stack: str
+    site: str
+    ha_mode: str
+    vpc_cidrs: tuple[str, ...]
+    onprem_cidrs: tuple[str, ...]
+    connections: tuple[Connection, ...]
+    crypto: Crypto
+    mtu: int
+
+
+def merged(stack_wide: Mapping[str, Any] | None, site: Mapping[str, Any] | None) -> dict:
+    """A site's settings: the stack-wide ones with the site's overrides, field by field."""
+    return {**(stack_wide or {}), **(site or {})}
+
+
+def resolve_crypto(
+    ike: Mapping[str, Any] | None, ipsec: Mapping[str, Any] | None, dpd: Mapping[str, Any] | None
+) -> Crypto:
+    """The one place the strong defaults are applied to IKE, IPsec and DPD settings."""
+    ike, ipsec, dpd = ike or {}, ipsec or {}, dpd or {}
+    return Crypto(
+        ike_version=str(ike.get("version", defaults.IKE_VERSION)),
+        ike_encryption=str(ike.get("encryption", defaults.ENCRYPTION)),
+        ike_auth=str(ike.get("auth", defaults.AUTH)),
+        ike_dh_group=str(ike.get("dh_group", defaults.DH_GROUP)),
+        ike_lifetime=int(ike.get("lifetime_seconds", defaults.IKE_LIFETIME_SECONDS)),
+        ike_phase1_mode=str(ike.get("phase1_mode", defaults.PHASE1_MODE)),
+        esp_encryption=str(ipsec.get("encryption", defaults.ENCRYPTION)),
+        esp_auth=str(ipsec.get("auth", defaults.AUTH)),
+        pfs=str(ipsec.get("pfs", defaults.DH_GROUP)),
+        esp_lifetime=int(ipsec.get("lifetime_seconds", defaults.IPSEC_LIFETIME_SECONDS)),
+        transform=str(ipsec.get("transform", defaults.TRANSFORM)),
+        encapsulation=str(ipsec.get("encapsulation", defaults.ENCAPSULATION)),
+        dpd_action=str(dpd.get("action", defaults.DPD_ACTION)),
+        dpd_interval=int(dpd.get("interval_seconds", defaults.DPD_INTERVAL_SECONDS)),
+        dpd_timeout=int(dpd.get("timeout_seconds", defaults.DPD_TIMEOUT_SECONDS)),
+    )
+
+
+def resolve_mtu(mtu: int | None) -> int:
+    """The connections' MTU (default 1500)."""
+    return defaults.MTU if mtu is None else int(mtu)
+
+
+def resolve_connections(
+    ha_mode: HaMode | str,
+    members: Sequence[str],
+    customer_addresses: Sequence[str],
+    customer_ike_id: str | None,
+    tunnels: Sequence[Mapping[str, Any]],
+) -> tuple[Connection, ...]:
+    """Connection 1 and 2: member, customer address, role, peer identity and tunnel ends."""
+    plan = connection_plan(HaMode(ha_mode), members, customer_addresses)
+    return tuple(
+        Connection(
+            key=conn.role.key,
+            role=conn.role.role,
+            initiator=str(conn.role.initiator),
+            member=conn.member,
+            gateway_address=None,
+            customer_address=conn.customer_address,
+            customer_id=customer_ike_id or conn.customer_address,
+            tunnel_gateway=str(tunnel.get("gateway") or tunnel_other_end(str(tunnel["customer"]))),
+            tunnel_customer=str(tunnel["customer"]),
+        )
+        for conn, tunnel in zip(plan, tunnels, strict=True)
+    )
+
+
+def resolve_site(
+    *,
+    stack: str,
+    ha_mode: HaMode | str,
+    members: Sequence[str],
+    vpc_cidrs: Sequence[str],
+    site: Mapping[str, Any],
+    stack_wide: Mapping[str, Any] | None = None,
+) -> SiteDesign:
+    """One site's design from its args (``SiteArgs``: name, customer_gateway, subnets, tunnels,
+    optional ike/ipsec/dpd/mtu overrides) and the stack-wide ike/ipsec/dpd/mtu."""
+    stack_wide = stack_wide or {}
+    gateway = site["customer_gateway"]
+    mtu = site.get("mtu", stack_wide.get("mtu"))
+    return SiteDesign(
+        stack=stack,
+        site=site["name"],
+        ha_mode=str(HaMode(ha_mode)),
+        vpc_cidrs=tuple(str(c) for c in vpc_cidrs),
+        onprem_cidrs=tuple(str(c) for c in site["subnets"]),
+        connections=resolve_connections(
+            ha_mode, members, list(gateway["addresses"]), gateway.get("ike_id"), site["tunnels"]
+        ),
+        crypto=resolve_crypto(
+            *(merged(stack_wide.get(k), site.get(k)) for k in ("ike", "ipsec", "dpd"))
+        ),
+        mtu=resolve_mtu(mtu),
+    )
+
+
+def with_gateway_ips(design: SiteDesign, gateway_ips: Mapping[str, str | None]) -> SiteDesign:
+    """The design once the members' EIPs are known."""
+    return replace(
+        design,
+        connections=tuple(
+            replace(c, gateway_address=gateway_ips.get(c.member)) for c in design.connections
+        ),
+    )
