@@ -32,4 +32,4 @@ test: lint system-deps toolchain
 	$(BIN)/python -m pytest
 
 schemas: $(VENV)/.installed
-	$(BIN)/python -m components.schemas
+	$(BIN)/python -m sitevpn.schemas

@@ -2,7 +2,7 @@
 
 import pulumi
 
-from components.program import build, read_config
+from sitevpn.program import build, read_config
 
 vpn = build(read_config())
 

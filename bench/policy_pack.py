@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 from netaddr import IPNetwork  # noqa: E402
 
 from bench.sites import hub_config  # noqa: E402
-from sitevpn.engine import analyzer, runtime  # noqa: E402
+from offline_engine import analyzer, runtime  # noqa: E402
 
 PACKS = {
     "empty": ROOT / "bench" / "empty_pack",

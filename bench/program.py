@@ -17,7 +17,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.plain import plain_program  # noqa: E402
 from bench.sites import hub_config  # noqa: E402
-from sitevpn.engine import runtime  # noqa: E402
+from offline_engine import runtime  # noqa: E402
 
 
 def components(sites: int) -> tuple[float, int]:

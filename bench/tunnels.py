@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sitevpn.engine import runtime  # noqa: E402
+from offline_engine import runtime  # noqa: E402
 from tests.cloud.client import Session  # noqa: E402
 from tests.cloud.fixture import Cloud  # noqa: E402
 from tests.conftest import PSK, engine_config  # noqa: E402

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sitevpn.engine import analyzer, runtime, stackconfig
+from offline_engine import analyzer, runtime, stackconfig
 
 
 class PlanError(Exception):

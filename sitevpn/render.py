@@ -5,7 +5,7 @@ import os
 from collections.abc import Iterator
 from typing import IO, Any
 
-from sitevpn.engine import analyzer, runtime
+from offline_engine import analyzer, runtime
 from sitevpn.plan import Plan
 
 SECRET = "[secret]"

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import settings as hypothesis_settings
 from netaddr import IPNetwork
 
-from sitevpn.engine import runtime, stackconfig
+from offline_engine import runtime, stackconfig
 
 ROOT = Path(__file__).resolve().parent.parent
 # CI replays the same examples every run (a landing must not hinge on a lucky draw); local runs

@@ -1,16 +1,9 @@
 """A larger stack: the application's network, and the VPN design as one component."""
 
-import sys
-from pathlib import Path
-
-# This repository's components (a monorepo layout; or vendor components/ as a package).
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
 import pulumi
 import pulumi_openstack as openstack
 
-from components.enums import HaMode, SubnetAttachment
-from components.site_vpn import SiteVpn
+from sitevpn import HaMode, SiteVpn, SubnetAttachment
 
 config = pulumi.Config()
 external = openstack.networking.get_network_output(

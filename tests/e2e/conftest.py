@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 import pytest
 from netaddr import IPAddress, IPNetwork
 
-from components.config import load_stack_config
-from components.device_config import designs_from_config, render_swanctl
-from sitevpn.engine.runtime import Capture
+from offline_engine.runtime import Capture
+from sitevpn.config import load_stack_config
+from sitevpn.device_config import designs_from_config, render_swanctl
 from tests.cloud.client import Session
 from tests.cloud.fixture import INTERNET_NET, Cloud
 from tests.conftest import PSK, engine_config, stack_config, unwrap

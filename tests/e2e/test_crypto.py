@@ -20,7 +20,7 @@ import time
 
 import pytest
 
-from components.enums import AuthAlgorithm, DhGroup, EncryptionAlgorithm
+from sitevpn.enums import AuthAlgorithm, DhGroup, EncryptionAlgorithm
 from tests.cloud.fixture import INTERNET_NET
 from tests.e2e.conftest import attach, e2e_values, record
 from tests.e2e.test_interop import rekey

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sitevpn.engine.runtime import SECRET_SIG, SIG_KEY, Registration
+from offline_engine.runtime import SECRET_SIG, SIG_KEY, Registration
 from tests.cloud.client import CloudError, Session
 from tests.conftest import unwrap
 

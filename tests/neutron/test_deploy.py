@@ -9,7 +9,7 @@ import pulumi_openstack as openstack
 import pytest
 
 from bench.sites import hub_config
-from sitevpn.engine import runtime
+from offline_engine import runtime
 from tests.cloud.client import Session
 from tests.conftest import PSK, stack_config
 from tests.neutron.backend import NeutronBackend

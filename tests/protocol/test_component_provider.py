@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from sitevpn.engine.plugin import ProviderClient
-from sitevpn.engine.runtime import SECRET_SIG, SIG_KEY
+from offline_engine.plugin import ProviderClient
+from offline_engine.runtime import SECRET_SIG, SIG_KEY
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.protocol

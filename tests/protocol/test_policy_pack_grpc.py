@@ -4,7 +4,7 @@ import pulumi_openstack as openstack
 import pytest
 from google.protobuf import empty_pb2, struct_pb2
 
-from sitevpn.engine import analyzer, runtime
+from offline_engine import analyzer, runtime
 from tests.conftest import ROOT, FakeOpenStack
 from tests.unit.policies.test_pack_meta import EXPECTED
 

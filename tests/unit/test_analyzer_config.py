@@ -5,7 +5,7 @@ import textwrap
 
 import pytest
 
-from sitevpn.engine import analyzer, runtime
+from offline_engine import analyzer, runtime
 
 PACK = textwrap.dedent("""
     from pulumi_policy import EnforcementLevel, PolicyConfigSchema, ResourceValidationPolicy

@@ -6,10 +6,10 @@ import pulumi
 import pytest
 from pulumi.runtime import mocks, settings
 
-from components.enums import HaMode
-from components.site_vpn import SiteVpn
-from components.vpn_connection_pair import VpnConnectionPair
-from sitevpn.engine import runtime
+from offline_engine import runtime
+from sitevpn.enums import HaMode
+from sitevpn.site_vpn import SiteVpn
+from sitevpn.vpn_connection_pair import VpnConnectionPair
 from tests.conftest import FakeOpenStack, unwrap
 
 
@@ -215,7 +215,7 @@ def test_pair_refuses_what_the_driver_cannot_run(capture, section, setting, name
 
 
 def test_key_combinations_that_name_two_children_alike_are_refused_before_registering():
-    from components.vpn_gateway import VpnGateway
+    from sitevpn.vpn_gateway import VpnGateway
 
     def program():
         subnets = [
@@ -235,8 +235,12 @@ def test_key_combinations_that_name_two_children_alike_are_refused_before_regist
         )
 
     got = runtime.run(program, project="p", stack="s")
-    assert got.error is not None and (
-        "VpnGateway gw: member 'a' with subnet 'b-x' and member 'a-b' with subnet 'x' give "
-        "their resources one name (a-b-x)"
-    ) in got.error
+    assert (
+        got.error is not None
+        and (
+            "VpnGateway gw: member 'a' with subnet 'b-x' and member 'a-b' with subnet 'x' give "
+            "their resources one name (a-b-x)"
+        )
+        in got.error
+    )
     assert got.resources == []

@@ -4,14 +4,14 @@ import jsonschema
 import pytest
 import yaml
 
-from components.schemas import TARGETS, render
+from sitevpn.schemas import TARGETS, render
 from tests.conftest import ROOT
 
 
 @pytest.mark.parametrize("path", list(TARGETS), ids=lambda p: p.name)
 def test_checked_in_schema_is_current(path):
     assert path.read_text() == render(TARGETS[path]), (
-        f"{path.name} is stale: run python -m components.schemas"
+        f"{path.name} is stale: run python -m sitevpn.schemas"
     )
 
 

@@ -3,9 +3,9 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from components import defaults
-from components.design import merged, resolve_crypto, resolve_site, with_gateway_ips
-from components.enums import DhGroup, EncryptionAlgorithm
+from sitevpn import defaults
+from sitevpn.design import merged, resolve_crypto, resolve_site, with_gateway_ips
+from sitevpn.enums import DhGroup, EncryptionAlgorithm
 
 IKE_KEYS = {
     "encryption": ("ike_encryption", st.sampled_from([e.value for e in EncryptionAlgorithm])),

@@ -6,14 +6,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from components.design import resolve_site, with_gateway_ips
-from components.device_config import (
+from sitevpn.design import resolve_site, with_gateway_ips
+from sitevpn.device_config import (
     DH_GROUPS,
     esp_proposal,
     ike_proposal,
     render_swanctl,
 )
-from components.enums import AuthAlgorithm, DhGroup, EncryptionAlgorithm
+from sitevpn.enums import AuthAlgorithm, DhGroup, EncryptionAlgorithm
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@
 
 import pytest
 
-from sitevpn.engine import runtime
+from offline_engine import runtime
 from tests.conftest import FakeOpenStack, is_secret, unwrap
 
 NET = "openstack:networking"

@@ -6,7 +6,7 @@ import re
 import pytest
 import yaml
 
-from sitevpn.engine import analyzer, runtime
+from offline_engine import analyzer, runtime
 from tests.conftest import ROOT, FakeOpenStack
 
 EXAMPLES = ROOT / "examples"

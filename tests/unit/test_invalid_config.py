@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from components.config import ConfigError, StackConfig, load_stack_config
+from sitevpn.config import ConfigError, StackConfig, load_stack_config
 from tests.conftest import PSK, engine_config, stack_config
 
 

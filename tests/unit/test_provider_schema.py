@@ -4,7 +4,7 @@ import tomllib
 
 import pytest
 
-from components.provider import COMPONENTS, SiteVpnProvider
+from sitevpn.provider import COMPONENTS, SiteVpnProvider
 from tests.conftest import ROOT
 
 

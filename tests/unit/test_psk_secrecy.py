@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from sitevpn.engine import runtime
+from offline_engine import runtime
 from sitevpn.render import redact
 from tests.conftest import PSK, is_secret, unwrap
 

@@ -4,7 +4,7 @@ import logging
 
 import pulumi
 
-from sitevpn.engine import runtime
+from offline_engine import runtime
 
 
 def _program():

@@ -5,8 +5,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from netaddr import IPAddress, IPNetwork
 
-from components.enums import HaMode, Initiator
-from components.topology import cidr_slug, connection_plan, tunnel_other_end
+from sitevpn.enums import HaMode, Initiator
+from sitevpn.topology import cidr_slug, connection_plan, tunnel_other_end
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ import pulumi
 import pulumi_openstack as openstack
 import pytest
 
-from sitevpn.engine import analyzer, runtime
+from offline_engine import analyzer, runtime
 from tests.conftest import ROOT, FakeOpenStack
 
 PACK = ROOT / "policies"

@@ -3,7 +3,7 @@
 import pulumi_openstack as openstack
 import pytest
 
-from sitevpn.engine.analyzer import PackError
+from offline_engine.analyzer import PackError
 from tests.unit.policies.conftest import (
     STRONG_IKE,
     STRONG_IPSEC,

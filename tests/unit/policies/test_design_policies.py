@@ -5,7 +5,7 @@ import copy
 import pulumi_openstack as openstack
 import pytest
 
-from sitevpn.engine import runtime
+from offline_engine import runtime
 from tests.unit.policies.conftest import (
     STRONG_IKE,
     STRONG_IPSEC,

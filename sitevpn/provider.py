@@ -6,17 +6,18 @@ version comes from one place: the project's version in pyproject.toml.
 """
 
 import json
-import tomllib
-from pathlib import Path
+import sys
+from importlib import metadata
 from typing import Any
 
+import pulumi.provider
 from pulumi.provider.experimental.component import ComponentProvider
 
-from components.customer_gateway import CustomerGateway
-from components.site_vpn import SiteVpn
-from components.vpc import Vpc
-from components.vpn_connection_pair import VpnConnectionPair
-from components.vpn_gateway import VpnGateway
+from sitevpn.customer_gateway import CustomerGateway
+from sitevpn.site_vpn import SiteVpn
+from sitevpn.vpc import Vpc
+from sitevpn.vpn_connection_pair import VpnConnectionPair
+from sitevpn.vpn_gateway import VpnGateway
 
 NAME = "sitevpn"
 COMPONENTS = [SiteVpn, VpnGateway, CustomerGateway, VpnConnectionPair, Vpc]
@@ -25,9 +26,8 @@ SECRET_PROPERTIES = frozenset({"psk", "deviceConfigs"})
 
 
 def project_version() -> str:
-    """The project's version (pyproject.toml), the provider's only version source."""
-    pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
-    return tomllib.loads(pyproject.read_text())["project"]["version"]
+    """The installed package's version (pyproject.toml's), the provider's only version source."""
+    return metadata.version("site-vpn")
 
 
 def _mark_secrets(schema: dict[str, Any]) -> dict[str, Any]:
@@ -59,3 +59,12 @@ class SiteVpnProvider(ComponentProvider):
     def schema_document(self) -> dict[str, Any]:
         """The schema as a dict."""
         return json.loads(self.schema or "{}")
+
+
+def main() -> None:
+    """Serve the provider to the engine (the plugin folder's entry point).
+
+    What pulumi.provider.experimental.component_provider_host does, with site-vpn's provider
+    subclass: the host offers no hook to mark the PSK secret in the inferred schema.
+    """
+    pulumi.provider.main(SiteVpnProvider(), sys.argv[1:])

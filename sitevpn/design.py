@@ -10,9 +10,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from components import defaults
-from components.enums import HaMode
-from components.topology import connection_plan, tunnel_other_end
+from sitevpn import defaults
+from sitevpn.enums import HaMode
+from sitevpn.topology import connection_plan, tunnel_other_end
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from pulumi.runtime.proto import (
     resource_pb2_grpc,
 )
 
-from sitevpn.engine.runtime import Backend, Capture, EchoBackend, RecordingMonitor
+from offline_engine.runtime import Backend, Capture, EchoBackend, RecordingMonitor
 
 
 class PluginError(Exception):

@@ -25,7 +25,7 @@ from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
-from sitevpn.engine.stackconfig import UNKNOWN_SECRET_MARKER
+from offline_engine.stackconfig import UNKNOWN_SECRET_MARKER
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
@@ -250,7 +250,7 @@ class RecordingMonitor(mocks.MockMonitor):
 
 
 # What the program logs through the engine; each run attaches its own capture for its duration.
-_PROGRAM_LOG = logging.getLogger("sitevpn.engine.program")
+_PROGRAM_LOG = logging.getLogger("offline_engine.program")
 _PROGRAM_LOG.propagate = False
 _PROGRAM_LOG.setLevel(logging.DEBUG)
 

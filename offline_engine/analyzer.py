@@ -31,8 +31,8 @@ import jsonschema
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
-from sitevpn.engine.plugin import PluginError, PluginProcess
-from sitevpn.engine.runtime import Capture, Registration
+from offline_engine.plugin import PluginError, PluginProcess
+from offline_engine.runtime import Capture, Registration
 
 LEVELS = {
     "advisory": analyzer_pb2.ADVISORY,

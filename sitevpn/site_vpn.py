@@ -7,19 +7,19 @@ from typing import NotRequired, TypedDict
 import pulumi
 import pulumi_openstack as openstack
 
-from components.customer_gateway import CustomerGateway
-from components.design import merged, resolve_site, with_gateway_ips
-from components.device_config import render_swanctl
-from components.enums import HaMode
-from components.topology import cidr_slug, refuse_name_clashes
-from components.vpn_connection_pair import (
+from sitevpn.customer_gateway import CustomerGateway
+from sitevpn.design import merged, resolve_site, with_gateway_ips
+from sitevpn.device_config import render_swanctl
+from sitevpn.enums import HaMode
+from sitevpn.topology import cidr_slug, refuse_name_clashes
+from sitevpn.vpn_connection_pair import (
     DpdArgs,
     IkePolicyArgs,
     IpsecPolicyArgs,
     VpnConnectionPair,
     VpnConnectionPairArgs,
 )
-from components.vpn_gateway import GatewayMemberArgs, LocalSubnetArgs, VpnGateway
+from sitevpn.vpn_gateway import GatewayMemberArgs, LocalSubnetArgs, VpnGateway
 
 
 class TunnelArgs(TypedDict):

@@ -13,11 +13,11 @@ from collections.abc import Mapping
 from dataclasses import fields, is_dataclass
 from typing import TYPE_CHECKING
 
-from components.design import SiteDesign, resolve_site, with_gateway_ips
-from components.enums import HaMode
+from sitevpn.design import SiteDesign, resolve_site, with_gateway_ips
+from sitevpn.enums import HaMode
 
 if TYPE_CHECKING:
-    from components.config import StackConfig
+    from sitevpn.config import StackConfig
 
 DH_GROUPS = {
     "group2": "modp1024",

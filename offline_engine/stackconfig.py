@@ -18,7 +18,7 @@ from typing import Any
 
 from pulumi.runtime.config import get_config_env_key
 
-from sitevpn.engine import safeyaml
+from offline_engine import safeyaml
 
 
 class StackConfigError(Exception):

@@ -8,15 +8,15 @@ import pulumi
 import pulumi_openstack as openstack
 from pulumi.runtime import config as runtime_config
 
-from components.config import (
+from sitevpn.config import (
     NAMESPACE,
     ConfigError,
     ExistingRef,
     StackConfig,
     load_stack_config,
 )
-from components.site_vpn import SiteVpn, SiteVpnArgs
-from components.vpc import Vpc
+from sitevpn.site_vpn import SiteVpn, SiteVpnArgs
+from sitevpn.vpc import Vpc
 
 
 def read_config() -> StackConfig:

@@ -30,8 +30,8 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
-from components import defaults, driver_support
-from components.enums import (
+from sitevpn import defaults, driver_support
+from sitevpn.enums import (
     AuthAlgorithm,
     DhGroup,
     DpdAction,
@@ -43,7 +43,7 @@ from components.enums import (
     SubnetAttachment,
     TransformProtocol,
 )
-from components.topology import clash_message, name_clashes, tunnel_other_end
+from sitevpn.topology import clash_message, name_clashes, tunnel_other_end
 
 NAMESPACE = "site-vpn"
 # Config keys that must be secrets and therefore never reach a model.

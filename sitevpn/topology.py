@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from netaddr import IPAddress, IPNetwork
 
-from components.enums import HaMode, Initiator
+from sitevpn.enums import HaMode, Initiator
 
 
 @dataclass(frozen=True)

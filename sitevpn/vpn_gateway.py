@@ -7,8 +7,8 @@ from typing import NotRequired, TypedDict
 import pulumi
 import pulumi_openstack as openstack
 
-from components.enums import SubnetAttachment
-from components.topology import refuse_name_clashes
+from sitevpn.enums import SubnetAttachment
+from sitevpn.topology import refuse_name_clashes
 
 
 class GatewayMemberArgs(TypedDict):

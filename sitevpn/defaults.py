@@ -4,7 +4,7 @@ pulumi-openstack's own defaults (IKEv1, sha1, aes-128, group5) are weak and curr
 neutron-vpnaas rejects sha1 outright, so nothing is ever left to the provider.
 """
 
-from components.enums import (
+from sitevpn.enums import (
     AuthAlgorithm,
     DhGroup,
     DpdAction,

@@ -7,9 +7,9 @@ import pulumi
 import pulumi_openstack as openstack
 import pulumi_random as random
 
-from components import defaults, driver_support
-from components.design import resolve_crypto, resolve_mtu
-from components.enums import (
+from sitevpn import defaults, driver_support
+from sitevpn.design import resolve_crypto, resolve_mtu
+from sitevpn.enums import (
     AuthAlgorithm,
     DhGroup,
     DpdAction,
@@ -20,7 +20,7 @@ from components.enums import (
     Phase1Mode,
     TransformProtocol,
 )
-from components.topology import PAIR_ROLES, tunnel_other_end
+from sitevpn.topology import PAIR_ROLES, tunnel_other_end
 
 
 class IkePolicyArgs(TypedDict, total=False):

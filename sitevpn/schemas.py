@@ -1,16 +1,16 @@
-"""Regenerate the checked-in schemas: ``python -m components.schemas``."""
+"""Regenerate the checked-in schemas: ``python -m sitevpn.schemas``."""
 
 import json
 from pathlib import Path
 
-from components.config import stack_file_schema
+from sitevpn.config import stack_file_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def provider_schema() -> dict:
     """The component provider's schema, exactly as GetSchema serves it."""
-    from components.provider import SiteVpnProvider
+    from sitevpn.provider import SiteVpnProvider
 
     return SiteVpnProvider().schema_document()
 
