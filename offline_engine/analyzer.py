@@ -31,6 +31,7 @@ import jsonschema
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
+from offline_engine import sdk
 from offline_engine.plugin import PluginError, PluginProcess
 from offline_engine.runtime import Capture, Registration
 
@@ -105,8 +106,6 @@ class InProcessTransport:
     (``pack_args()`` returns the PolicyPack arguments that ``__main__.py`` passes)."""
 
     def __init__(self, pack_dir: str | os.PathLike[str]):
-        from pulumi_policy.policy import _PolicyAnalyzerServicer
-
         folder = Path(pack_dir).resolve()
         if str(folder) not in sys.path:
             sys.path.insert(0, str(folder))
@@ -117,21 +116,7 @@ class InProcessTransport:
             raise PackError(f"{folder}: no pack.py to load the pack in process")
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
-        args = dict(module.pack_args())
-        # Same arguments, in the same order, as pulumi_policy.PolicyPack hands its servicer.
-        self.servicer = _PolicyAnalyzerServicer(
-            args.pop("name"),
-            "0.0.1",
-            args.pop("policies"),
-            args.pop("enforcement_level"),
-            args.pop("initial_config", None),
-            args.pop("description", None),
-            args.pop("display_name", None),
-            args.pop("readme", None),
-            args.pop("provider", None),
-            args.pop("tags", None),
-            args.pop("repository", None),
-        )
+        self.servicer = sdk.policy_servicer(module.pack_args())
         self.logs: list[str] = []
 
     def call(self, method: str, request: Any) -> Any:

@@ -19,12 +19,9 @@ from typing import Any, Protocol
 
 import pulumi
 from google.protobuf import empty_pb2, json_format, struct_pb2
-from pulumi.runtime import mocks, settings
-from pulumi.runtime.config import set_all_config
 from pulumi.runtime.proto import resource_pb2
-from pulumi.runtime.stack import run_in_stack
-from pulumi.runtime.sync_await import _sync_await
 
+from offline_engine import sdk
 from offline_engine.stackconfig import UNKNOWN_SECRET_MARKER
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
@@ -128,7 +125,7 @@ def _from_struct(value: struct_pb2.Struct) -> dict[str, Any]:
     return json_format.MessageToDict(value)
 
 
-class _NoMocks(mocks.Mocks):
+class _NoMocks(sdk.Mocks):
     def call(self, args):  # pragma: no cover - the recording monitor answers invokes itself
         return {}
 
@@ -136,7 +133,7 @@ class _NoMocks(mocks.Mocks):
         return "", {}
 
 
-class RecordingMonitor(mocks.MockMonitor):
+class RecordingMonitor(sdk.MockMonitor):
     """The SDK's mock monitor, recording requests in the engine's form."""
 
     def __init__(
@@ -225,7 +222,7 @@ class RecordingMonitor(mocks.MockMonitor):
             return resource_pb2.RegisterResourceResponse(urn=urn)
         reg.id, reg.outputs = self.backend.create(reg, self.preview)
         reg.outputs = _mask_unknown_secrets(reg.outputs)
-        self.resources[urn] = mocks.MockMonitor.ResourceRegistration(urn, reg.id, reg.outputs)
+        self.resources[urn] = sdk.MockMonitor.ResourceRegistration(urn, reg.id, reg.outputs)
         return resource_pb2.RegisterResourceResponse(
             urn=urn, id=reg.id, object=_to_struct(reg.outputs)
         )
@@ -280,13 +277,18 @@ def run(
     handler = _LogCapture(capture)
     _PROGRAM_LOG.addHandler(handler)
     monitor = RecordingMonitor(backend or EchoBackend(), preview, capture)
-    set_all_config(dict(config or {}), sorted(secret_keys or ()))
-    mocks.set_mocks(_NoMocks(), project, stack, preview, logger=_PROGRAM_LOG, monitor=monitor)
-    # set_mocks made a throwaway root stack; the program runs under a real one, as in the engine.
-    settings.ROOT.set(None)
-    settings.SETTINGS.outputs.clear()
+    sdk.install(
+        config or {},
+        sorted(secret_keys or ()),
+        project,
+        stack,
+        preview,
+        monitor,
+        _PROGRAM_LOG,
+        _NoMocks(),
+    )
     try:
-        _sync_await(run_in_stack(program))
+        sdk.run_program(program)
     except pulumi.RunError as exc:
         capture.error = str(exc)
         capture.exception = exc
@@ -294,7 +296,7 @@ def run(
         capture.error = f"{type(exc).__name__}: {exc}"
         capture.exception = exc
     finally:
-        settings.ROOT.set(None)
+        sdk.reset_root()
         _PROGRAM_LOG.removeHandler(handler)
     return capture
 

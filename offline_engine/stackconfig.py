@@ -16,9 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pulumi.runtime.config import get_config_env_key
-
-from offline_engine import safeyaml
+from offline_engine import safeyaml, sdk
 
 
 class StackConfigError(Exception):
@@ -136,7 +134,7 @@ def _put(
 ) -> None:
     if _is_secure(value) or _contains_secure(value):
         out.secret_keys.add(key)
-        given = secrets.get(key, environ.get(get_config_env_key(key)))
+        given = secrets.get(key, environ.get(sdk.config_env_key(key)))
         if given is None:
             out.unknown_secrets.add(key)
             given = UNKNOWN_SECRET_MARKER

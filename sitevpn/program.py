@@ -6,8 +6,8 @@ statements long. Errors become ``pulumi.RunError``: one clear message, no traceb
 
 import pulumi
 import pulumi_openstack as openstack
-from pulumi.runtime import config as runtime_config
 
+from offline_engine import sdk
 from sitevpn.config import (
     NAMESPACE,
     ConfigError,
@@ -21,9 +21,7 @@ from sitevpn.vpc import Vpc
 
 def read_config() -> StackConfig:
     """The validated ``site-vpn:*`` config of the running stack; RunError when invalid."""
-    raw = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
-    secret = {k for k in raw if runtime_config.is_config_secret(k)}
-    secret |= set(runtime_config.get_config_secret_keys_env())
+    raw, secret = sdk.program_config()
     try:
         return load_stack_config(raw, secret, pulumi.get_stack())
     except ConfigError as exc:

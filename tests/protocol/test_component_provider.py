@@ -5,9 +5,9 @@ import json
 
 import pytest
 
-from offline_engine.plugin import ProviderClient
 from offline_engine.runtime import SECRET_SIG, SIG_KEY
 from tests.conftest import ROOT
+from tests.protocol.provider_client import ProviderClient
 
 pytestmark = pytest.mark.protocol
 PSK = {SIG_KEY: SECRET_SIG, "value": "Str0ng-Pre-Shared+Key"}
