@@ -4,7 +4,7 @@ import jsonschema
 import pytest
 import yaml
 
-from sitevpn.schemas import TARGETS, render
+from sitevpn.schemas import README, TARGETS, provider_schema, readme, render
 from tests.conftest import ROOT
 
 
@@ -13,6 +13,12 @@ def test_checked_in_schema_is_current(path):
     assert path.read_text() == render(TARGETS[path]), (
         f"{path.name} is stale: run python -m sitevpn.schemas"
     )
+
+
+def test_readme_component_tables_are_generated_from_the_schema():
+    text = README.read_text()
+    assert text == readme(text, provider_schema()), "README tables are stale: run make schemas"
+    assert "| `psk` | string (optional), secret |" in text
 
 
 @pytest.fixture(scope="module")
