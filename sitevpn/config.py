@@ -1,4 +1,8 @@
-"""Stack configuration (``site-vpn:*`` keys) as frozen pydantic v2 models (no Pulumi import).
+"""Stack configuration (``site-vpn:*`` keys) as frozen pydantic v2 models.
+
+The IKE, IPsec and DPD models are built from the component Args (the definition of those
+settings) and the defaults module; the other models keep the strict address parsing that the
+SDK's schema inference cannot read from ``Annotated`` types (a parity test holds them to the Args).
 
 The models answer one question: is every value well-formed? (types, enums, CIDR syntax, host
 bits, structure such as "active-standby needs two customer addresses"). Whether a well-formed
@@ -6,8 +10,12 @@ design is *allowed* (overlaps, reserved ranges, weak crypto, tunnel-address rule
 pack's job. Secrets never enter these models: pydantic errors echo input values.
 """
 
+import ast
+import inspect
+import itertools
 import json
 import re
+import textwrap
 import unicodedata
 from collections.abc import Mapping
 from enum import StrEnum
@@ -24,6 +32,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     WithJsonSchema,
+    create_model,
     field_validator,
     model_validator,
 )
@@ -32,18 +41,12 @@ from pydantic_core import PydanticCustomError
 
 from sitevpn import defaults, driver_support
 from sitevpn.enums import (
-    AuthAlgorithm,
-    DhGroup,
-    DpdAction,
-    EncapsulationMode,
-    EncryptionAlgorithm,
     HaMode,
-    IkeVersion,
     Phase1Mode,
     SubnetAttachment,
-    TransformProtocol,
 )
 from sitevpn.topology import clash_message, name_clashes, tunnel_other_end
+from sitevpn.vpn_connection_pair import DpdArgs, IkePolicyArgs, IpsecPolicyArgs
 
 NAMESPACE = "site-vpn"
 # Config keys that must be secrets and therefore never reach a model.
@@ -355,21 +358,46 @@ def _driver_runs(section: str, field: str, value: StrEnum) -> StrEnum:
     return value
 
 
-class IkeConfig(_Model):
-    """IKE (phase 1) policy."""
+def _attribute_docs(cls: type) -> dict[str, str]:
+    """A class's attribute docstrings (the string under each annotated field), from its source:
+    the Args document their fields this way, for the SDK's schema inference and for us."""
+    tree = ast.parse(textwrap.dedent(inspect.getsource(cls)))
+    body = tree.body[0].body  # type: ignore[attr-defined]
+    docs = {}
+    for node, after in itertools.pairwise(body):
+        if (
+            isinstance(node, ast.AnnAssign)
+            and isinstance(node.target, ast.Name)
+            and isinstance(after, ast.Expr)
+            and isinstance(after.value, ast.Constant)
+            and isinstance(after.value.value, str)
+        ):
+            docs[node.target.id] = inspect.cleandoc(after.value.value)
+    return docs
 
-    version: IkeVersion = defaults.IKE_VERSION
-    """IKE version."""
-    encryption: EncryptionAlgorithm = defaults.ENCRYPTION
-    """Encryption algorithm."""
-    auth: AuthAlgorithm = defaults.AUTH
-    """Integrity algorithm."""
-    dh_group: DhGroup = defaults.DH_GROUP
-    """Diffie-Hellman group."""
-    lifetime_seconds: LifetimeSeconds = defaults.IKE_LIFETIME_SECONDS
-    """SA lifetime in seconds (the only unit neutron supports)."""
-    phase1_mode: Phase1Mode = defaults.PHASE1_MODE
-    """IKEv1 phase 1 negotiation mode."""
+
+# The config's stricter type for a plain ``int`` field of the Args, by field name; any other int
+# gets Neutron's int32 column range.
+_INTS: dict[str, Any] = {"lifetime_seconds": LifetimeSeconds}
+_ANY_INT = Annotated[int, Strict(), Field(ge=0, le=INT32_MAX)]
+
+
+def _from_args(args: type, defaults_by_field: Mapping[str, Any], doc: str) -> type[_Model]:
+    """The stack file's model of a component Args type: the same fields, types and docs (the
+    Args are the definition), the defaults of ``sitevpn.defaults``, strict integers."""
+    docs = _attribute_docs(args)
+    fields: dict[str, Any] = {}
+    for name, annotation in args.__annotations__.items():
+        if annotation is int:
+            annotation = _INTS.get(name, DpdSeconds if name.endswith("_seconds") else _ANY_INT)
+        elif annotation is bool:
+            annotation = Annotated[bool, Strict()]  # "yes", 1 or "true" are not booleans here
+        fields[name] = (annotation, Field(default=defaults_by_field[name], description=docs[name]))
+    return create_model(f"{args.__name__}Model", __base__=_Model, __doc__=doc, **fields)
+
+
+class IkeConfig(_from_args(IkePolicyArgs, defaults.IKE, "IKE (phase 1) policy.")):
+    """IKE (phase 1) policy."""
 
     @field_validator("phase1_mode")
     @classmethod
@@ -377,21 +405,8 @@ class IkeConfig(_Model):
         return _driver_runs("ike", "phase1_mode", v)
 
 
-class IpsecConfig(_Model):
+class IpsecConfig(_from_args(IpsecPolicyArgs, defaults.IPSEC, "IPsec (phase 2) policy.")):
     """IPsec (phase 2) policy."""
-
-    encryption: EncryptionAlgorithm = defaults.ENCRYPTION
-    """Encryption algorithm."""
-    auth: AuthAlgorithm = defaults.AUTH
-    """Integrity algorithm."""
-    pfs: DhGroup = defaults.DH_GROUP
-    """Perfect forward secrecy group."""
-    lifetime_seconds: LifetimeSeconds = defaults.IPSEC_LIFETIME_SECONDS
-    """SA lifetime in seconds."""
-    transform: TransformProtocol = defaults.TRANSFORM
-    """Transform protocol."""
-    encapsulation: EncapsulationMode = defaults.ENCAPSULATION
-    """Encapsulation mode."""
 
     @field_validator("transform", "encapsulation")
     @classmethod
@@ -399,15 +414,8 @@ class IpsecConfig(_Model):
         return _driver_runs("ipsec", info.field_name, v)
 
 
-class DpdConfig(_Model):
+class DpdConfig(_from_args(DpdArgs, defaults.DPD, "Dead peer detection.")):
     """Dead peer detection."""
-
-    action: DpdAction = defaults.DPD_ACTION
-    """Action when the peer is declared dead."""
-    interval_seconds: DpdSeconds = defaults.DPD_INTERVAL_SECONDS
-    """Seconds between DPD probes."""
-    timeout_seconds: DpdSeconds = defaults.DPD_TIMEOUT_SECONDS
-    """Seconds without answer before the peer is declared dead."""
 
 
 class SiteConfig(_Model):

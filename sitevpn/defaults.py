@@ -15,18 +15,29 @@ from sitevpn.enums import (
     TransformProtocol,
 )
 
-IKE_VERSION = IkeVersion.V2
-ENCRYPTION = EncryptionAlgorithm.AES_256
-AUTH = AuthAlgorithm.SHA256
-DH_GROUP = DhGroup.GROUP15
-PHASE1_MODE = Phase1Mode.MAIN
-IKE_LIFETIME_SECONDS = 86400
-IPSEC_LIFETIME_SECONDS = 3600
-TRANSFORM = TransformProtocol.ESP
-ENCAPSULATION = EncapsulationMode.TUNNEL
-DPD_ACTION = DpdAction.RESTART
-DPD_INTERVAL_SECONDS = 30
-DPD_TIMEOUT_SECONDS = 120
+# One mapping per Args type (sitevpn/vpn_connection_pair.py), keyed by its field names: the
+# config models take their defaults from here, and design.resolve_crypto applies them.
+IKE = {
+    "version": IkeVersion.V2,
+    "encryption": EncryptionAlgorithm.AES_256,
+    "auth": AuthAlgorithm.SHA256,
+    "dh_group": DhGroup.GROUP15,
+    "lifetime_seconds": 86400,
+    "phase1_mode": Phase1Mode.MAIN,
+}
+IPSEC = {
+    "encryption": EncryptionAlgorithm.AES_256,
+    "auth": AuthAlgorithm.SHA256,
+    "pfs": DhGroup.GROUP15,
+    "lifetime_seconds": 3600,
+    "transform": TransformProtocol.ESP,
+    "encapsulation": EncapsulationMode.TUNNEL,
+}
+DPD = {
+    "action": DpdAction.RESTART,
+    "interval_seconds": 30,
+    "timeout_seconds": 120,
+}
 MTU = 1500
 
 # Generated PSKs: long, and drawn only from the specials the reference documents allow.

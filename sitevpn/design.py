@@ -8,6 +8,7 @@ configuration is rendered from exactly this, at run time and offline.
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from types import MappingProxyType
 from typing import Any
 
 from sitevpn import defaults
@@ -17,23 +18,12 @@ from sitevpn.topology import connection_plan, tunnel_other_end
 
 @dataclass(frozen=True)
 class Crypto:
-    """The IKE/IPsec/DPD values both ends must agree on, defaults applied."""
+    """The IKE/IPsec/DPD values both ends must agree on, every default applied; keyed like
+    ``IkePolicyArgs``, ``IpsecPolicyArgs`` and ``DpdArgs``."""
 
-    ike_version: str
-    ike_encryption: str
-    ike_auth: str
-    ike_dh_group: str
-    ike_lifetime: int
-    ike_phase1_mode: str
-    esp_encryption: str
-    esp_auth: str
-    pfs: str
-    esp_lifetime: int
-    transform: str
-    encapsulation: str
-    dpd_action: str
-    dpd_interval: int
-    dpd_timeout: int
+    ike: Mapping[str, Any]
+    ipsec: Mapping[str, Any]
+    dpd: Mapping[str, Any]
 
 
 @dataclass(frozen=True)
@@ -76,23 +66,10 @@ def resolve_crypto(
     ike: Mapping[str, Any] | None, ipsec: Mapping[str, Any] | None, dpd: Mapping[str, Any] | None
 ) -> Crypto:
     """The one place the strong defaults are applied to IKE, IPsec and DPD settings."""
-    ike, ipsec, dpd = ike or {}, ipsec or {}, dpd or {}
     return Crypto(
-        ike_version=str(ike.get("version", defaults.IKE_VERSION)),
-        ike_encryption=str(ike.get("encryption", defaults.ENCRYPTION)),
-        ike_auth=str(ike.get("auth", defaults.AUTH)),
-        ike_dh_group=str(ike.get("dh_group", defaults.DH_GROUP)),
-        ike_lifetime=int(ike.get("lifetime_seconds", defaults.IKE_LIFETIME_SECONDS)),
-        ike_phase1_mode=str(ike.get("phase1_mode", defaults.PHASE1_MODE)),
-        esp_encryption=str(ipsec.get("encryption", defaults.ENCRYPTION)),
-        esp_auth=str(ipsec.get("auth", defaults.AUTH)),
-        pfs=str(ipsec.get("pfs", defaults.DH_GROUP)),
-        esp_lifetime=int(ipsec.get("lifetime_seconds", defaults.IPSEC_LIFETIME_SECONDS)),
-        transform=str(ipsec.get("transform", defaults.TRANSFORM)),
-        encapsulation=str(ipsec.get("encapsulation", defaults.ENCAPSULATION)),
-        dpd_action=str(dpd.get("action", defaults.DPD_ACTION)),
-        dpd_interval=int(dpd.get("interval_seconds", defaults.DPD_INTERVAL_SECONDS)),
-        dpd_timeout=int(dpd.get("timeout_seconds", defaults.DPD_TIMEOUT_SECONDS)),
+        ike=MappingProxyType({**defaults.IKE, **(ike or {})}),
+        ipsec=MappingProxyType({**defaults.IPSEC, **(ipsec or {})}),
+        dpd=MappingProxyType({**defaults.DPD, **(dpd or {})}),
     )
 
 

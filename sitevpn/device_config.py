@@ -100,6 +100,9 @@ def _plain(what: str, value: object) -> None:
     if isinstance(value, tuple | list):
         for item in value:
             _plain(what, item)
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            _plain(f"{what}.{key}", item)
     elif is_dataclass(value):
         for f in fields(value):
             _plain(f"{what}.{f.name}", getattr(value, f.name))
@@ -126,12 +129,14 @@ def render_swanctl(design: SiteDesign, psk: str) -> str:
     _plain("design", design)
     _check_secret(psk)
     c = design.crypto
-    ike = ike_proposal(c.ike_encryption, c.ike_auth, c.ike_dh_group)
+    ike_settings, esp, dpd = c.ike, c.ipsec, c.dpd
+    ike_life, esp_life = int(ike_settings["lifetime_seconds"]), int(esp["lifetime_seconds"])
+    ike = ike_proposal(ike_settings["encryption"], ike_settings["auth"], ike_settings["dh_group"])
     # AH (integrity only) as the driver renders it (ah=<auth>-<pfs>); otherwise ESP
     child_proposals = (
-        f"ah_proposals = {ah_proposal(c.esp_auth, c.pfs)}"
-        if c.transform == "ah"
-        else f"esp_proposals = {esp_proposal(c.esp_encryption, c.esp_auth, c.pfs)}"
+        f"ah_proposals = {ah_proposal(esp['auth'], esp['pfs'])}"
+        if esp["transform"] == "ah"
+        else f"esp_proposals = {esp_proposal(esp['encryption'], esp['auth'], esp['pfs'])}"
     )
     lines = [
         f"# site-vpn: customer gateway configuration for site {design.site} "
@@ -149,7 +154,8 @@ def render_swanctl(design: SiteDesign, psk: str) -> str:
         )
     lines += [
         f"# MTU of the connections: {design.mtu}.",
-        f"# DPD: {c.dpd_action}, every {c.dpd_interval} s, dead after {c.dpd_timeout} s. IKEv2",
+        f"# DPD: {dpd['action']}, every {dpd['interval_seconds']} s, dead after "
+        f"{dpd['timeout_seconds']} s. IKEv2",
         "# counts retransmissions instead of a timeout: set charon.retransmit_* in",
         "# strongswan.conf so that they give up within that time.",
         "",
@@ -163,14 +169,14 @@ def render_swanctl(design: SiteDesign, psk: str) -> str:
         priority = (1000 if conn.role == "active" else 2000) if standby else 0
         lines += [
             f"    {name} {{",
-            f"        version = {c.ike_version[-1]}",
+            f"        version = {ike_settings['version'][-1]}",
             f"        local_addrs = {conn.customer_address}",
             f"        remote_addrs = {_gateway(conn)}",
             f"        proposals = {ike}",
-            f"        rekey_time = {c.ike_lifetime * 9 // 10}s",
-            f"        over_time = {c.ike_lifetime - c.ike_lifetime * 9 // 10}s",
-            f"        dpd_delay = {c.dpd_interval}s",
-            f"        dpd_timeout = {c.dpd_timeout}s",
+            f"        rekey_time = {ike_life * 9 // 10}s",
+            f"        over_time = {ike_life - ike_life * 9 // 10}s",
+            f"        dpd_delay = {dpd['interval_seconds']}s",
+            f"        dpd_timeout = {dpd['timeout_seconds']}s",
             "        keyingtries = 0",
             "        mobike = no",
             "        local {",
@@ -186,10 +192,10 @@ def render_swanctl(design: SiteDesign, psk: str) -> str:
             f"                local_ts = {', '.join(design.onprem_cidrs)}",
             f"                remote_ts = {', '.join(design.vpc_cidrs)}",
             f"                {child_proposals}",
-            f"                rekey_time = {c.esp_lifetime * 9 // 10}s",
-            f"                life_time = {c.esp_lifetime}s",
-            f"                mode = {c.encapsulation}",
-            f"                dpd_action = {DPD_ACTIONS.get(c.dpd_action, 'restart')}",
+            f"                rekey_time = {esp_life * 9 // 10}s",
+            f"                life_time = {esp_life}s",
+            f"                mode = {esp['encapsulation']}",
+            f"                dpd_action = {DPD_ACTIONS.get(dpd['action'], 'restart')}",
             "                start_action = start",
             "                close_action = start",
         ]

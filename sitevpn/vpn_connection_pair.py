@@ -163,23 +163,23 @@ class VpnConnectionPair(pulumi.ComponentResource):
         ike_policy = openstack.vpnaas.IkePolicy(
             f"{name}-ike",
             name=f"{name}-ike",
-            ike_version=crypto.ike_version,
-            encryption_algorithm=crypto.ike_encryption,
-            auth_algorithm=crypto.ike_auth,
-            pfs=crypto.ike_dh_group,
-            phase1_negotiation_mode=crypto.ike_phase1_mode,
-            lifetimes=[{"units": "seconds", "value": crypto.ike_lifetime}],
+            ike_version=crypto.ike["version"],
+            encryption_algorithm=crypto.ike["encryption"],
+            auth_algorithm=crypto.ike["auth"],
+            pfs=crypto.ike["dh_group"],
+            phase1_negotiation_mode=crypto.ike["phase1_mode"],
+            lifetimes=[{"units": "seconds", "value": crypto.ike["lifetime_seconds"]}],
             opts=pulumi.ResourceOptions(parent=self),
         )
         ipsec_policy = openstack.vpnaas.IpSecPolicy(
             f"{name}-ipsec",
             name=f"{name}-ipsec",
-            encryption_algorithm=crypto.esp_encryption,
-            auth_algorithm=crypto.esp_auth,
-            pfs=crypto.pfs,
-            transform_protocol=crypto.transform,
-            encapsulation_mode=crypto.encapsulation,
-            lifetimes=[{"units": "seconds", "value": crypto.esp_lifetime}],
+            encryption_algorithm=crypto.ipsec["encryption"],
+            auth_algorithm=crypto.ipsec["auth"],
+            pfs=crypto.ipsec["pfs"],
+            transform_protocol=crypto.ipsec["transform"],
+            encapsulation_mode=crypto.ipsec["encapsulation"],
+            lifetimes=[{"units": "seconds", "value": crypto.ipsec["lifetime_seconds"]}],
             opts=pulumi.ResourceOptions(parent=self),
         )
         psk = args.get("psk")
@@ -198,9 +198,9 @@ class VpnConnectionPair(pulumi.ComponentResource):
         secret_psk = pulumi.Output.secret(psk)
         dpds = [
             {
-                "action": crypto.dpd_action,
-                "interval": crypto.dpd_interval,
-                "timeout": crypto.dpd_timeout,
+                "action": crypto.dpd["action"],
+                "interval": crypto.dpd["interval_seconds"],
+                "timeout": crypto.dpd["timeout_seconds"],
             }
         ]
         built: list[openstack.vpnaas.SiteConnection] = []

@@ -8,26 +8,21 @@ from sitevpn.design import merged, resolve_crypto, resolve_site, with_gateway_ip
 from sitevpn.enums import DhGroup, EncryptionAlgorithm
 
 IKE_KEYS = {
-    "encryption": ("ike_encryption", st.sampled_from([e.value for e in EncryptionAlgorithm])),
-    "dh_group": ("ike_dh_group", st.sampled_from([g.value for g in DhGroup])),
-    "lifetime_seconds": ("ike_lifetime", st.integers(60, 10**6)),
+    "encryption": st.sampled_from([e.value for e in EncryptionAlgorithm]),
+    "dh_group": st.sampled_from([g.value for g in DhGroup]),
+    "lifetime_seconds": st.integers(60, 10**6),
 }
 
 
 @given(
-    stack=st.fixed_dictionaries({}, optional={k: s for k, (_, s) in IKE_KEYS.items()}),
-    site=st.fixed_dictionaries({}, optional={k: s for k, (_, s) in IKE_KEYS.items()}),
+    stack=st.fixed_dictionaries({}, optional=IKE_KEYS),
+    site=st.fixed_dictionaries({}, optional=IKE_KEYS),
 )
 def test_a_site_value_beats_the_stack_value_which_beats_the_default(stack, site):
     crypto = resolve_crypto(merged(stack, site), None, None)
-    fallback = {
-        "encryption": defaults.ENCRYPTION,
-        "dh_group": defaults.DH_GROUP,
-        "lifetime_seconds": defaults.IKE_LIFETIME_SECONDS,
-    }
-    for key, (attr, _) in IKE_KEYS.items():
-        want = site.get(key, stack.get(key, fallback[key]))
-        assert getattr(crypto, attr) == (want if isinstance(want, int) else str(want))
+    for key in IKE_KEYS:
+        assert crypto.ike[key] == site.get(key, stack.get(key, defaults.IKE[key]))
+    assert dict(crypto.ipsec) == defaults.IPSEC and dict(crypto.dpd) == defaults.DPD
 
 
 def _site(**extra):
@@ -57,8 +52,8 @@ def test_active_standby_design_maps_members_roles_ids_and_tunnel_ends():
     assert (one.customer_address, two.customer_address) == ("22.10.10.22", "22.10.10.23")
     assert one.customer_id == "22.10.10.22" and two.customer_id == "22.10.10.23"
     assert (one.tunnel_gateway, two.tunnel_gateway) == ("169.254.70.1/30", "169.254.71.5/30")
-    assert design.mtu == 1400 and design.crypto.dpd_interval == 10
-    assert design.crypto.dpd_timeout == defaults.DPD_TIMEOUT_SECONDS
+    assert design.mtu == 1400 and design.crypto.dpd["interval_seconds"] == 10
+    assert design.crypto.dpd["timeout_seconds"] == defaults.DPD["timeout_seconds"]
     assert one.gateway_address is None
     known = with_gateway_ips(design, {one.member: "198.51.100.1", two.member: "198.51.100.2"})
     assert [c.gateway_address for c in known.connections] == ["198.51.100.1", "198.51.100.2"]
