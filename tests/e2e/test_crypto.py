@@ -22,7 +22,7 @@ import pytest
 
 from sitevpn.enums import AuthAlgorithm, DhGroup, EncryptionAlgorithm
 from tests.cloud.fixture import INTERNET_NET
-from tests.e2e.conftest import attach, e2e_values, record
+from tests.e2e.conftest import attach, e2e_values, record, wait_for_children_or_initiate
 from tests.e2e.test_interop import rekey
 
 # How charon names what the config calls each value (independent of components/device_config).
@@ -204,14 +204,7 @@ def test_every_accepted_algorithm_negotiates_with_the_driver(cloud, deploy, lab,
     lab.load_customer()
     # whichever the lab installs (a child that never does is reported with the reason)
     wanted = {f"{s}-conn1" for s, c in zip(sites, cases_, strict=True) if not lab_cannot_install(c)}
-    if lab.wait_for_children(wanted, timeout=45) is None:
-        # Seen right after deployment: the agent still reloading the router's charon answers
-        # TS_UNACCEPTABLE, and a device keeps the IKE_SA without retrying the child. Once more:
-        missing = wanted - set(lab.child_sas())
-        record("crypto_children_initiated_again", len(missing))
-        for child in sorted(missing):
-            lab.swanctl("--initiate", "--child", child, "--timeout", "10", check=False)
-        lab.wait_for_children(wanted, timeout=30)
+    wait_for_children_or_initiate(lab, wanted, timeout=45)
     router = d.gateway["routerIds"][0]
     installed = set(lab.child_sas())
     failures = []
