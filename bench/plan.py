@@ -17,10 +17,9 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from bench.sites import hub_config
 
-from bench.sites import hub_config  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 CLI = [sys.executable, "-m", "sitevpn.cli", "plan"]
 

@@ -14,13 +14,12 @@ import sys
 import time
 from pathlib import Path
 
+from netaddr import IPNetwork
+
+from bench.sites import hub_config
+from offline_engine import analyzer, runtime
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from netaddr import IPNetwork  # noqa: E402
-
-from bench.sites import hub_config  # noqa: E402
-from offline_engine import analyzer, runtime  # noqa: E402
 
 PACKS = {
     "empty": ROOT / "bench" / "empty_pack",

@@ -12,12 +12,11 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from bench.plain import plain_program
+from bench.sites import hub_config
+from offline_engine import runtime
 
-from bench.plain import plain_program  # noqa: E402
-from bench.sites import hub_config  # noqa: E402
-from offline_engine import runtime  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def components(sites: int) -> tuple[float, int]:

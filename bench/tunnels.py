@@ -16,17 +16,16 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from offline_engine import runtime
+from tests.cloud.client import Session
+from tests.cloud.fixture import Cloud
+from tests.conftest import PSK, engine_config
+from tests.e2e.conftest import Deployment, attach, bring_up, e2e_values
+from tests.e2e.lab import Lab
+from tests.e2e.test_interop import grew, member_down, resume_after
+from tests.neutron.backend import NeutronBackend
 
-from offline_engine import runtime  # noqa: E402
-from tests.cloud.client import Session  # noqa: E402
-from tests.cloud.fixture import Cloud  # noqa: E402
-from tests.conftest import PSK, engine_config  # noqa: E402
-from tests.e2e.conftest import Deployment, attach, bring_up, e2e_values  # noqa: E402
-from tests.e2e.lab import Lab  # noqa: E402
-from tests.e2e.test_interop import grew, member_down, resume_after  # noqa: E402
-from tests.neutron.backend import NeutronBackend  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def one_run(cloud: Cloud, workdir: Path) -> dict[str, float]:
