@@ -32,7 +32,6 @@ class Connection:
 
     key: str
     role: str
-    initiator: str
     member: str
     """The gateway member whose VPN service carries it."""
     gateway_address: str | None
@@ -91,7 +90,6 @@ def resolve_connections(
         Connection(
             key=conn.role.key,
             role=conn.role.role,
-            initiator=str(conn.role.initiator),
             member=conn.member,
             gateway_address=None,
             customer_address=conn.customer_address,

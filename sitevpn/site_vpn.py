@@ -8,7 +8,7 @@ import pulumi
 import pulumi_openstack as openstack
 
 from sitevpn.customer_gateway import CustomerGateway
-from sitevpn.design import merged, resolve_site, with_gateway_ips
+from sitevpn.design import resolve_site, with_gateway_ips
 from sitevpn.device_config import render_swanctl
 from sitevpn.enums import HaMode
 from sitevpn.topology import cidr_slug, refuse_name_clashes
@@ -177,9 +177,10 @@ class SiteVpn(pulumi.ComponentResource):
                 "ha_mode": ha_mode,
                 "connections": connections,
                 "peer_endpoint_group_id": customer.peer_endpoint_group_id,
-                "ike": merged(args.get("ike"), site.get("ike")),
-                "ipsec": merged(args.get("ipsec"), site.get("ipsec")),
-                "dpd": merged(args.get("dpd"), site.get("dpd")),
+                # the site's resolved settings (the pair's own defaulting then changes nothing)
+                "ike": dict(design.crypto.ike),
+                "ipsec": dict(design.crypto.ipsec),
+                "dpd": dict(design.crypto.dpd),
                 "mtu": design.mtu,
             }
             psk = site.get("psk", args.get("psk"))
