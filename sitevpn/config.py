@@ -16,7 +16,6 @@ import itertools
 import json
 import re
 import textwrap
-import unicodedata
 from collections.abc import Mapping
 from enum import StrEnum
 from typing import Annotated, Any
@@ -40,6 +39,7 @@ from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
 from sitevpn import defaults, driver_support
+from sitevpn.device_config import first_unprintable
 from sitevpn.enums import (
     HaMode,
     Phase1Mode,
@@ -605,12 +605,10 @@ def _engine_value(text: Any) -> Any:
 def _control_characters(value: Any, where: str) -> list[str]:
     """Every string that reaches a resource or a device config is one printable line."""
     if isinstance(value, str):
-        for char in value:
-            # controls, invisible format characters (bidi overrides) and line separators
-            if unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp"):
-                code = f"U+{ord(char):04X}"
-                return [f"{where}: contains the control character {code} (value not shown)"]
-        return []
+        char = first_unprintable(value)
+        if char is None:
+            return []
+        return [f"{where}: contains the control character U+{ord(char):04X} (value not shown)"]
     if isinstance(value, Mapping):
         found = []
         for k, v in value.items():

@@ -117,8 +117,18 @@ def _gateway(conn) -> str:
     return conn.gateway_address or PLACEHOLDER.format(what=f"EIP of gateway member {conn.member}")
 
 
+# What no value may carry into a resource or a device config: controls, invisible format
+# characters (bidi overrides) and line or paragraph separators.
+UNPRINTABLE = frozenset({"Cc", "Cf", "Zl", "Zp"})
+
+
+def first_unprintable(text: str) -> str | None:
+    """The first character of ``text`` in an UNPRINTABLE category, if any."""
+    return next((c for c in text if unicodedata.category(c) in UNPRINTABLE), None)
+
+
 def _check_secret(psk: str) -> None:
-    if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in psk):
+    if first_unprintable(psk) is not None:
         raise ValueError("device config: the PSK contains a control character (value not shown)")
 
 

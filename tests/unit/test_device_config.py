@@ -1,5 +1,6 @@
 """The device-config renderer: mapping tables, both HA modes, placeholders, quoting."""
 
+import dataclasses
 import re
 
 import pytest
@@ -164,3 +165,26 @@ def test_stack_output_matches_the_renderer(run_program, dev):
     assert "remote_addrs = 198.51.100.1" in text and "remote_addrs = 198.51.100.2" in text
     assert "local_ts = 172.16.0.0/16" in text and "remote_ts = 192.168.0.0/16" in text
     assert f'secret = "{PSK}"' in text
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("site", "dc1\n}\nevil {"),
+        ("site", "dc1 # comment"),
+        ("stack", "dev\r\nconnections {"),
+        ("onprem_cidrs", ("172.16.0.0/16", "10.0.0.0/8\n")),
+    ],
+)
+def test_the_renderer_refuses_anything_but_plain_tokens(field, value):
+    # Second line of defence: a design built without the config's validation cannot open a
+    # block or a line of its own in swanctl.conf.
+    hostile = dataclasses.replace(design(), **{field: value})
+    with pytest.raises(ValueError, match="is not a plain token"):
+        render_swanctl(hostile, "Str0ng-PSK")
+
+
+def test_the_renderer_refuses_a_psk_with_a_control_character_without_showing_it():
+    with pytest.raises(ValueError) as raised:
+        render_swanctl(design(), 'Str0ng-PSK"\n}\nevil')
+    assert "control character" in str(raised.value) and "Str0ng" not in str(raised.value)
