@@ -108,7 +108,7 @@ class _Constructor(SafeConstructor):
 
     def refuse(self, problem: str, node: Node) -> _Refusal:
         """A refusal naming the node's line, column and key path."""
-        return _Refusal(problem, node.start_mark, getattr(self, "paths", {}).get(id(node), ""))
+        return _Refusal(problem, node.start_mark, self.paths.get(id(node), ""))  # type: ignore[attr-defined]
 
 
 for _tag, _method in (

@@ -376,27 +376,31 @@ def _attribute_docs(cls: type) -> dict[str, str]:
     return docs
 
 
-# The config's stricter type for a plain ``int`` field of the Args, by field name; any other int
-# gets Neutron's int32 column range.
-_INTS: dict[str, Any] = {"lifetime_seconds": LifetimeSeconds}
+# The config's bounds for a plain ``int`` field of the Args, by field name; any other int gets
+# Neutron's int32 column range.
+_INTS: dict[str, Any] = {
+    "lifetime_seconds": LifetimeSeconds,
+    "interval_seconds": DpdSeconds,
+    "timeout_seconds": DpdSeconds,
+}
 _ANY_INT = Annotated[int, Strict(), Field(ge=0, le=INT32_MAX)]
 
 
-def _from_args(args: type, defaults_by_field: Mapping[str, Any], doc: str) -> type[_Model]:
+def _from_args(args: type, defaults_by_field: Mapping[str, Any]) -> type[_Model]:
     """The stack file's model of a component Args type: the same fields, types and docs (the
     Args are the definition), the defaults of ``sitevpn.defaults``, strict integers."""
     docs = _attribute_docs(args)
     fields: dict[str, Any] = {}
     for name, annotation in args.__annotations__.items():
         if annotation is int:
-            annotation = _INTS.get(name, DpdSeconds if name.endswith("_seconds") else _ANY_INT)
+            annotation = _INTS.get(name, _ANY_INT)
         elif annotation is bool:
             annotation = Annotated[bool, Strict()]  # "yes", 1 or "true" are not booleans here
         fields[name] = (annotation, Field(default=defaults_by_field[name], description=docs[name]))
-    return create_model(f"{args.__name__}Model", __base__=_Model, __doc__=doc, **fields)
+    return create_model(f"{args.__name__}Model", __base__=_Model, **fields)
 
 
-class IkeConfig(_from_args(IkePolicyArgs, defaults.IKE, "IKE (phase 1) policy.")):
+class IkeConfig(_from_args(IkePolicyArgs, defaults.IKE)):
     """IKE (phase 1) policy."""
 
     @field_validator("phase1_mode")
@@ -405,7 +409,7 @@ class IkeConfig(_from_args(IkePolicyArgs, defaults.IKE, "IKE (phase 1) policy.")
         return _driver_runs("ike", "phase1_mode", v)
 
 
-class IpsecConfig(_from_args(IpsecPolicyArgs, defaults.IPSEC, "IPsec (phase 2) policy.")):
+class IpsecConfig(_from_args(IpsecPolicyArgs, defaults.IPSEC)):
     """IPsec (phase 2) policy."""
 
     @field_validator("transform", "encapsulation")
@@ -414,7 +418,7 @@ class IpsecConfig(_from_args(IpsecPolicyArgs, defaults.IPSEC, "IPsec (phase 2) p
         return _driver_runs("ipsec", info.field_name, v)
 
 
-class DpdConfig(_from_args(DpdArgs, defaults.DPD, "Dead peer detection.")):
+class DpdConfig(_from_args(DpdArgs, defaults.DPD)):
     """Dead peer detection."""
 
 

@@ -48,12 +48,12 @@ def _type(spec: dict) -> str:
     return spec.get("type", "any")
 
 
-def _table(properties: dict, required: list[str], secret_note: bool) -> list[str]:
+def _table(properties: dict, required: list[str]) -> list[str]:
     rows = ["| name | type | |", "|---|---|---|"]
     for name in sorted(properties, key=lambda n: (n not in required, n)):
         spec = properties[name]
         kind = _type(spec) + ("" if name in required else " (optional)")
-        if secret_note and spec.get("secret"):
+        if spec.get("secret"):
             kind += ", secret"
         rows.append(f"| `{name}` | {kind} | {spec.get('description', '').replace('|', '/')} |")
     return rows
@@ -67,9 +67,9 @@ def components_section(schema: dict) -> str:
         resource = schema["resources"][f"sitevpn:index:{name}"]
         lines += [f"### `{name}` (`sitevpn/{module}.py`)", "", resource["description"], ""]
         lines += ["Inputs (Python: the same names in snake_case):", ""]
-        lines += _table(resource["inputProperties"], resource.get("requiredInputs", []), True)
+        lines += _table(resource["inputProperties"], resource.get("requiredInputs", []))
         lines += ["", "Outputs:", ""]
-        lines += _table(resource["properties"], resource.get("required", []), True)
+        lines += _table(resource["properties"], resource.get("required", []))
         lines.append("")
     lines += ["### Types", ""]
     for token, spec in sorted(schema.get("types", {}).items()):
@@ -82,7 +82,7 @@ def components_section(schema: dict) -> str:
         if "properties" in spec:
             name = token.rsplit(":", 1)[-1]
             lines += [f"`{name}`: {spec.get('description', '')}", ""]
-            lines += _table(spec["properties"], spec.get("required", []), True)
+            lines += _table(spec["properties"], spec.get("required", []))
             lines.append("")
     lines.append(END)
     return "\n".join(lines)

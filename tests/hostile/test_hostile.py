@@ -9,6 +9,7 @@ adds arbitrary bytes, arbitrary YAML documents grafted into a valid stack, and a
 
 import contextlib
 import copy
+import re
 import resource
 import shutil
 import signal
@@ -96,8 +97,6 @@ def test_corpus(project, capsys, secret_env, name, code, pattern, note):
     got, output = plan(project, (HERE / "corpus" / f"{name}.yaml").read_bytes(), capsys)
     assert got == code, f"{note}: exit {got}\n{output}"
     if pattern:
-        import re
-
         assert re.search(pattern, output), f"{note}: /{pattern}/ not in\n{output}"
 
 
