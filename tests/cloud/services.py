@@ -298,12 +298,12 @@ class Supervisor:
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         admin_password = secrets.token_urlsafe(18)
+        # The password goes by environment: one that starts with "-" (a token_urlsafe does, one
+        # time in 64) would be read by keystone-manage's argparse as an option, and argv is public.
         subprocess.run(
             [
                 *manage,
                 "bootstrap",
-                "--bootstrap-password",
-                admin_password,
                 "--bootstrap-admin-url",
                 f"{url}/v3",
                 "--bootstrap-public-url",
@@ -317,6 +317,7 @@ class Supervisor:
             capture_output=True,
             cwd=self.state,
             timeout=120,
+            env={**os.environ, "OS_BOOTSTRAP_PASSWORD": admin_password},
         )
         process = self.spawn(
             "keystone", [sys.executable, __file__, "keystone-api", str(self.state), str(port)]
