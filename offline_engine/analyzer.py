@@ -323,8 +323,8 @@ def _options(reg: Registration) -> analyzer_pb2.AnalyzerResourceOptions:
     return analyzer_pb2.AnalyzerResourceOptions(
         protect=reg.protect,
         ignoreChanges=reg.ignore_changes,
-        deleteBeforeReplace=reg.delete_before_replace,
-        deleteBeforeReplaceDefined=reg.delete_before_replace,
+        deleteBeforeReplace=bool(reg.delete_before_replace),
+        deleteBeforeReplaceDefined=reg.delete_before_replace is not None,
         additionalSecretOutputs=reg.additional_secret_outputs,
         parent=reg.parent,
     )

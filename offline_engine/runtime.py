@@ -47,7 +47,8 @@ class Registration:
     property_dependencies: dict[str, list[str]] = field(default_factory=dict)
     additional_secret_outputs: list[str] = field(default_factory=list)
     protect: bool = False
-    delete_before_replace: bool = False
+    delete_before_replace: bool | None = None
+    """None when the program left the option unset (the engine's goal holds a *bool)."""
     ignore_changes: list[str] = field(default_factory=list)
 
 
@@ -213,7 +214,12 @@ class RecordingMonitor(sdk.MockMonitor):
             },
             additional_secret_outputs=list(request.additionalSecretOutputs),
             protect=bool(request.protect),
-            delete_before_replace=bool(request.deleteBeforeReplace),
+            # As the engine reads a registration (source_eval.go): set when defined or true.
+            delete_before_replace=(
+                bool(request.deleteBeforeReplace)
+                if request.deleteBeforeReplaceDefined or request.deleteBeforeReplace
+                else None
+            ),
             ignore_changes=list(request.ignoreChanges),
         )
         self.capture.resources.append(reg)

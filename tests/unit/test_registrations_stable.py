@@ -54,7 +54,7 @@ def _snapshot(capture) -> dict:
                 "propertyDependencies": {k: sorted(v) for k, v in r.property_dependencies.items()},
                 "additionalSecretOutputs": r.additional_secret_outputs,
                 "protect": r.protect,
-                "deleteBeforeReplace": r.delete_before_replace,
+                "deleteBeforeReplace": bool(r.delete_before_replace),
                 "ignoreChanges": r.ignore_changes,
             }
             # registration order follows output resolution, which is not deterministic

@@ -4,7 +4,7 @@ import logging
 
 import pulumi
 
-from offline_engine import runtime
+from offline_engine import analyzer, runtime
 
 
 def _program():
@@ -53,3 +53,17 @@ def test_a_urn_registered_twice_is_refused_as_the_engine_refuses_it():
     assert capture.error is not None
     assert "Duplicate resource URN 'urn:pulumi:s::p::pkg:index:Thing::same'" in capture.error
     assert [r.name for r in capture.resources] == ["same"]
+
+
+def _replace_options_program():
+    _Component("pkg:index:Unset", "unset")
+    _Component("pkg:index:Off", "off", pulumi.ResourceOptions(delete_before_replace=False))
+    _Component("pkg:index:On", "on", pulumi.ResourceOptions(delete_before_replace=True))
+
+
+def test_delete_before_replace_set_to_false_is_told_apart_from_unset_as_the_engine_does():
+    # The engine keeps the option as a *bool and tells the pack whether it was defined.
+    capture = runtime.run(_replace_options_program, project="p", stack="s")
+    options = {r.name: analyzer._options(r) for r in capture.resources}
+    seen = {n: (o.deleteBeforeReplace, o.deleteBeforeReplaceDefined) for n, o in options.items()}
+    assert seen == {"unset": (False, False), "off": (False, True), "on": (True, True)}
