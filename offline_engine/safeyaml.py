@@ -8,7 +8,6 @@ mappings, sequences, strings, integers, floats, booleans and null. Every refusal
 """
 
 import re
-import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,9 @@ MAX_DEPTH = 64
 MAX_INT_DIGITS = 19  # what fits a 64-bit integer, as the CLI's YAML library reads it
 # Nodes after expanding every alias: a 1,000-site stack has ~50,000; "billion laughs" 10**9.
 MAX_EXPANDED_NODES = 1_000_000
-_ALLOWED_CONTROLS = {"\t", "\n", "\r"}
+# Unicode's control characters (category Cc) but tab, newline and carriage return; strict UTF-8
+# decoding already refuses surrogates.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 class YamlError(ValueError):
@@ -218,9 +219,10 @@ def decode(data: bytes) -> str:
         raise YamlError(
             f"{where}: not UTF-8 (byte 0x{data[exc.start]:02x}); save the file as UTF-8"
         ) from None
-    for offset, char in enumerate(text):
-        if char not in _ALLOWED_CONTROLS and unicodedata.category(char) in ("Cc", "Cs"):
-            raise YamlError(f"{_position(text, offset)}: control character U+{ord(char):04X}")
+    control = _CONTROL.search(text)
+    if control:
+        where = _position(text, control.start())
+        raise YamlError(f"{where}: control character U+{ord(control.group()):04X}")
     return text
 
 
