@@ -346,10 +346,6 @@ class TunnelConfig(_Model):
     gateway: TunnelAddress | None = None
     """The cloud side's address (defaults to the other host of the customer's /30)."""
 
-    def gateway_address(self) -> str:
-        """The cloud-side address, derived from the customer's /30 when not given."""
-        return str(self.gateway) if self.gateway else tunnel_other_end(str(self.customer))
-
 
 def _driver_runs(section: str, field: str, value: StrEnum) -> StrEnum:
     reason = driver_support.refusal(section, field, value)
@@ -449,9 +445,7 @@ class SiteConfig(_Model):
             "name": self.name,
             "customer_gateway": {"addresses": list(self.customer_gateway.addresses)},
             "subnets": [str(c) for c in self.subnets],
-            "tunnels": [
-                {"customer": str(t.customer), "gateway": t.gateway_address()} for t in self.tunnels
-            ],
+            "tunnels": [t.model_dump(exclude_none=True, mode="json") for t in self.tunnels],
         }
         if self.customer_gateway.ike_id:
             out["customer_gateway"]["ike_id"] = self.customer_gateway.ike_id

@@ -77,6 +77,11 @@ def resolve_mtu(mtu: int | None) -> int:
     return defaults.MTU if mtu is None else int(mtu)
 
 
+def resolve_tunnel_gateway(customer: str, gateway: str | None = None) -> str:
+    """The cloud side's tunnel address: the one given, or the other host of the customer's /30."""
+    return str(gateway) if gateway else tunnel_other_end(str(customer))
+
+
 def resolve_connections(
     ha_mode: HaMode | str,
     members: Sequence[str],
@@ -94,7 +99,7 @@ def resolve_connections(
             gateway_address=None,
             customer_address=conn.customer_address,
             customer_id=customer_ike_id or conn.customer_address,
-            tunnel_gateway=str(tunnel.get("gateway") or tunnel_other_end(str(tunnel["customer"]))),
+            tunnel_gateway=resolve_tunnel_gateway(tunnel["customer"], tunnel.get("gateway")),
             tunnel_customer=str(tunnel["customer"]),
         )
         for conn, tunnel in zip(plan, tunnels, strict=True)

@@ -8,7 +8,7 @@ import pulumi_openstack as openstack
 import pulumi_random as random
 
 from sitevpn import defaults, driver_support
-from sitevpn.design import resolve_crypto, resolve_mtu
+from sitevpn.design import resolve_crypto, resolve_mtu, resolve_tunnel_gateway
 from sitevpn.enums import (
     AuthAlgorithm,
     DhGroup,
@@ -20,7 +20,7 @@ from sitevpn.enums import (
     Phase1Mode,
     TransformProtocol,
 )
-from sitevpn.topology import PAIR_ROLES, tunnel_other_end
+from sitevpn.topology import PAIR_ROLES
 
 
 class IkePolicyArgs(TypedDict, total=False):
@@ -212,7 +212,9 @@ class VpnConnectionPair(pulumi.ComponentResource):
                     connection=role.key,
                     role=role.role,
                     initiator=str(role.initiator),
-                    gatewayAddress=spec.get("tunnel_gateway_address") or tunnel_other_end(customer),
+                    gatewayAddress=resolve_tunnel_gateway(
+                        customer, spec.get("tunnel_gateway_address")
+                    ),
                     customerAddress=customer,
                 )
             )
