@@ -23,9 +23,9 @@ system-deps:
 	bash .ci/system-deps.sh
 
 # The Pulumi CLI, built from the Go modules pinned in toolchain/go.mod (cached; see build.sh).
-toolchain: .toolchain/bin/pulumi
+toolchain: .toolchain/home/plugins/resource-random-v4.21.1/pulumi-resource-random
 
-.toolchain/bin/pulumi: toolchain/go.mod toolchain/go.sum toolchain/tools.go toolchain/build.sh
+.toolchain/home/plugins/resource-random-v4.21.1/pulumi-resource-random: toolchain/versions.env toolchain/build.sh
 	bash toolchain/build.sh
 
 test: lint system-deps toolchain

@@ -1,8 +1,9 @@
-"""Tunnels through the real cloud: the dev stack (active-active) deployed N times into the suite's
-OpenStack (tests/cloud) as the project member, the L3 agent's strongSwan on the cloud side and
-the generated device configuration on the customer side. Per run: deploy, the agent's charon up,
-customer start -> both CHILD_SAs, Neutron ACTIVE, and failover (the carrying member's network
-node loses its links) until traffic crosses both ways again. Operator retransmits on both sides:
+"""Tunnels through the real cloud: the dev stack (active-active) deployed N times by the real
+engine (`pulumi up`) into the suite's OpenStack (tests/cloud) as the project member, the L3
+agent's strongSwan on the cloud side and the generated device configuration on the customer
+side. Per run: deploy, the agent's charon up, customer start -> both CHILD_SAs, Neutron ACTIVE,
+and failover (the carrying member's network node loses its links) until traffic crosses both
+ways again. Operator retransmits on both sides:
 2 tries from 0.8 s (peer dead after 3.8 s); DPD 2 s / 6 s. Needs root (.ci/system-deps.sh).
 
     python bench/tunnels.py [--runs 5]      (SITE_VPN_CLOUD=<state dir> reuses a running cloud)
@@ -16,36 +17,23 @@ import tempfile
 import time
 from pathlib import Path
 
-from offline_engine import runtime
-from tests.cloud.client import Session
 from tests.cloud.fixture import Cloud
-from tests.conftest import PSK, engine_config
+from tests.conftest import PSK
 from tests.e2e.conftest import Deployment, attach, bring_up, e2e_values
 from tests.e2e.lab import Lab
 from tests.e2e.test_interop import grew, member_down, resume_after
-from tests.neutron.backend import NeutronBackend
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.engine import Engine
 
 
 def one_run(cloud: Cloud, workdir: Path) -> dict[str, float]:
     """The figures of one deployment of the dev stack."""
     values = e2e_values("dev")
-    backend = NeutronBackend(Session(cloud.credentials("member")).login())
+    engine = Engine(workdir / "engine", cloud.credentials("member").environ())
     started = time.monotonic()
-    capture = runtime.run_project(
-        ROOT / "__main__.py",
-        project="site-vpn",
-        stack="dev",
-        config=engine_config(values) | {"site-vpn:psk": PSK},
-        secret_keys={"site-vpn:psk"},
-        preview=False,
-        backend=backend,
-    )
-    deployment = Deployment(cloud, "dev", values, capture, backend, PSK)
+    deployment, result = Deployment.up(cloud, engine, values, "dev", PSK)
     lab = Lab(workdir, cloud)
     try:
-        assert capture.error is None, capture.error
+        assert result.returncode == 0, result.output
         figures = {"deploy": time.monotonic() - started}
         deployment.wait_for_cloud_side()
         figures["deploy -> charon in both routers"] = time.monotonic() - started

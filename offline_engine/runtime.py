@@ -282,7 +282,11 @@ def run(
     capture = Capture()
     handler = _LogCapture(capture)
     _PROGRAM_LOG.addHandler(handler)
-    monitor = RecordingMonitor(backend or EchoBackend(), preview, capture)
+    # The SDK keeps project and stack in context variables, which its executor threads (where
+    # the monitor answers) do not see: the monitor is told them.
+    monitor = RecordingMonitor(
+        backend or EchoBackend(), preview, capture, project=project, stack=stack
+    )
     sdk.install(
         config or {},
         sorted(secret_keys or ()),

@@ -1,10 +1,10 @@
 """Every use of the Pulumi SDKs' private or undocumented internals, in one place.
 
 The offline engine runs programs and policy packs in process, and the program reads its whole
-config namespace; the SDKs offer no public API for either. Supported: pulumi >=3.272,<4 and
-pulumi-policy >=1.21,<2 (pyproject.toml); ``tests/unit/test_sdk_internals.py`` pins the shape of
-each symbol used here for the installed versions, so an SDK upgrade that moves one fails there
-and nowhere else.
+config namespace; the SDKs offer no public API for either. Supported: pulumi 3.259 (the release
+`make toolchain` builds the engine from) and pulumi-policy >=1.21,<2 (pyproject.toml);
+``tests/unit/test_sdk_internals.py`` pins the shape of each symbol used here for the installed
+versions, so an SDK upgrade that moves one fails there and nowhere else.
 """
 
 from collections.abc import Callable, Mapping

@@ -210,6 +210,28 @@ def existing_vpc(cloud):
     return {"network": vpc, "router": router, "subnets": subnets}
 
 
+@pytest.fixture(scope="session")
+def toolchain() -> None:
+    """The real engine (`make toolchain`): CI fails without it, a local run skips."""
+    from tests.engine import toolchain_missing
+
+    missing = toolchain_missing()
+    if missing:
+        _unavailable(missing)
+
+
+@pytest.fixture
+def engine_as(cloud, toolchain, tmp_path):
+    """A workspace of the real engine (file backend, passphrase) acting as one cloud user with
+    that user's openrc values: ``engine_as("member")``, ``engine_as("admin")``."""
+    from tests.engine import Engine
+
+    def make(user: str = "member") -> "Engine":
+        return Engine(tmp_path / f"engine-{user}", cloud.credentials(user).environ())
+
+    return make
+
+
 CLOUD_FIGURES: dict[str, float] = {}
 
 

@@ -1,4 +1,5 @@
-"""e2e fixtures: the program deployed into the suite's cloud as the project member, the L3
+"""e2e fixtures: the program deployed into the suite's cloud by the real engine (`pulumi up` as
+the project member, pulumi-openstack talking to Neutron), the L3
 agent's strongSwan on the cloud side, and the customer side from the program's own generated
 device configuration (``deviceConfigs``). Every deployment is destroyed after its test."""
 
@@ -9,14 +10,13 @@ from dataclasses import dataclass, field
 import pytest
 from netaddr import IPAddress, IPNetwork
 
-from offline_engine.runtime import Capture
 from sitevpn.config import load_stack_config
 from sitevpn.device_config import designs_from_config, render_swanctl
 from tests.cloud.client import Session
 from tests.cloud.fixture import INTERNET_NET, Cloud
-from tests.conftest import PSK, engine_config, stack_config, unwrap
+from tests.conftest import PSK, engine_config, stack_config
 from tests.e2e.lab import Lab
-from tests.neutron.backend import NeutronBackend
+from tests.engine import Engine, Stack, State
 
 # Generous: the agent's status loop runs `ipsec status` through rootwrap and the wrapper.
 ACTIVE_TIMEOUT = 240
@@ -61,26 +61,38 @@ def e2e_values(stack: str) -> dict:
 
 @dataclass
 class Deployment:
-    """One stack deployed into the cloud, and what the tests read from it."""
+    """One stack deployed into the cloud by the real engine (`pulumi up` as the member), and
+    what the tests read from it: the engine's state and Neutron's view."""
 
     cloud: Cloud
     stack: str
     values: dict
-    capture: Capture
-    backend: NeutronBackend
+    engine_stack: Stack
+    state: State
+    session: Session
     psk: str | None
     waited: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def up(cls, cloud: Cloud, engine: Engine, values: dict, stack: str, psk: str | None):
+        """`pulumi up` of ``values`` as a new stack; the deployment even when it failed (so
+        that what was made is destroyed), with the failure raised after."""
+        engine_stack = engine.stack(stack, values, psk=psk)
+        session = Session(cloud.credentials("member")).login()
+        result = engine_stack.up(check=False)
+        deployment = cls(cloud, stack, values, engine_stack, engine_stack.state(), session, psk)
+        return deployment, result
 
     @property
     def gateway(self) -> dict:
         """The VpnGateway component's outputs."""
-        (gateway,) = self.capture.of_type("sitevpn:index:VpnGateway")
+        (gateway,) = self.state.of_type("sitevpn:index:VpnGateway")
         return gateway.outputs
 
     @property
     def eips(self) -> list[str]:
         """The members' EIPs, in member order."""
-        return list(self.capture.stack_outputs["gatewayIps"])
+        return list(self.state.stack_outputs["gatewayIps"])
 
     def site(self, name: str) -> dict:
         """A site's values from the stack config."""
@@ -88,12 +100,12 @@ class Deployment:
 
     def connection_ids(self, site: str) -> list[str]:
         """Neutron ids of a site's two connections (conn1, conn2)."""
-        pair = self.capture.named(f"site-vpn-{site}-pair")
+        pair = self.state.named(f"site-vpn-{site}-pair")
         return list(pair.outputs["connectionIds"])
 
     def device_config(self, site: str) -> str:
         """The program's generated swanctl.conf for a site (its secret output)."""
-        return unwrap(self.capture.stack_outputs["deviceConfigs"])[site]
+        return self.state.stack_outputs["deviceConfigs"][site]
 
     def customer_config(self, site: str, customer_values: dict, psk: str) -> str:
         """A swanctl.conf for a customer whose design differs from the cloud's (negative
@@ -112,15 +124,15 @@ class Deployment:
     def vpc_subnet(self) -> tuple[str, str]:
         """(network id, subnet id) of the first VPC subnet the gateway serves."""
         (group,) = {g for g in self.gateway["localEndpointGroupIds"][:1]}
-        endpoint = self.backend.session.show("vpn/endpoint-groups", group)["endpoints"][0]
-        subnet = self.backend.session.show("subnets", endpoint)
+        endpoint = self.session.show("vpn/endpoint-groups", group)["endpoints"][0]
+        subnet = self.session.show("subnets", endpoint)
         return subnet["network_id"], subnet["id"]
 
     def member_addresses(self, subnet_id: str) -> list[str]:
         """Each member router's address on ``subnet_id``, in member order."""
         out = []
         for router in self.gateway["routerIds"]:
-            ports = self.backend.session.list("ports", f"device_id={router}")
+            ports = self.session.list("ports", f"device_id={router}")
             (address,) = [
                 ip["ip_address"]
                 for p in ports
@@ -139,8 +151,11 @@ class Deployment:
         operator's neutron-netns-cleanup ends such processes; the lab does the same after
         ``timeout``, so later tests do not meet a stale charon holding a reused EIP.
         """
-        self.backend.destroy("openstack:vpnaas/")
-        routers = list(self.gateway.get("routerIds") or []) if self.capture.error is None else []
+        vpn = [r.urn for r in self.state.resources if r.type.startswith("openstack:vpnaas/")]
+        if vpn:
+            self.engine_stack.destroy("--target-dependents", *(f"--target={urn}" for urn in vpn))
+        gateways = self.state.of_type("sitevpn:index:VpnGateway")
+        routers = list(gateways[0].outputs.get("routerIds") or []) if gateways else []
         deadline = time.monotonic() + timeout
         while routers and time.monotonic() < deadline:
             routers = [r for r in routers if self.cloud.charon_pids(r)]
@@ -148,7 +163,7 @@ class Deployment:
         for router in routers:
             record("stale_charon_stopped_by_the_lab", 1)
             self.cloud.stop_charon(router)
-        self.backend.destroy()
+        self.engine_stack.destroy()
 
     def wait_for_cloud_side(self) -> None:
         """Until the agent runs one charon per member router holding its connections."""
@@ -157,7 +172,7 @@ class Deployment:
         routers = self.gateway["routerIds"]
         for site in self.values["sites"]:
             for cid in self.connection_ids(site["name"]):
-                conn = self.backend.session.show("vpn/ipsec-site-connections", cid)
+                conn = self.session.show("vpn/ipsec-site-connections", cid)
                 router = routers[services.index(conn["vpnservice_id"])]
                 by_router.setdefault(router, []).append(cid)
         for router, ids in by_router.items():
@@ -188,17 +203,15 @@ class Deployment:
 
 
 @pytest.fixture
-def deploy(cloud, run_program):
-    """Deploy a config as the member; everything is destroyed after the test."""
+def deploy(cloud, engine_as):
+    """`pulumi up` of a config as the member; everything is destroyed after the test."""
     made: list[Deployment] = []
 
     def run(values: dict, stack: str, psk: str | None = PSK) -> Deployment:
-        backend = NeutronBackend(Session(cloud.credentials("member")).login())
         started = time.monotonic()
-        capture = run_program(values, stack=stack, psk=psk, backend=backend)
-        deployment = Deployment(cloud, stack, values, capture, backend, psk)
+        deployment, result = Deployment.up(cloud, engine_as("member"), values, stack, psk)
         made.append(deployment)
-        assert capture.error is None, capture.error
+        assert result.returncode == 0, result.output
         record("deploy", time.monotonic() - started)
         deployment.wait_for_cloud_side()
         return deployment

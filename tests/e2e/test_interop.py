@@ -79,7 +79,7 @@ def resume_after(lab, action, sites: int = 1) -> float:
 def member_down(cloud, d, index: int, up: bool = False) -> None:
     """A member's network node loses (or regains) every link: its router's ports."""
     router = d.gateway["routerIds"][index]
-    for port in d.backend.session.list("ports", f"device_id={router}"):
+    for port in d.session.list("ports", f"device_id={router}"):
         cloud.router_link(port["id"], up)
 
 

@@ -1,5 +1,5 @@
 """The neutron tier: the program deployed into the suite's cloud (tests/cloud) as a project
-member, through a resource backend that talks to the real Neutron API."""
+member, by the real Pulumi engine and pulumi-openstack."""
 
 import pytest
 

@@ -1,18 +1,16 @@
-"""The program's resource graph deployed into the suite's cloud (Keystone + Neutron +
-neutron-vpnaas + the L3 agent), as the project's member."""
+"""The program deployed into the suite's cloud (Keystone + Neutron + neutron-vpnaas + the L3
+agent) by the real engine and pulumi-openstack, as the project's member (or admin where said)."""
 
 import copy
 import time
 from urllib.parse import urlencode
 
-import pulumi_openstack as openstack
 import pytest
 
 from bench.sites import hub_config
-from offline_engine import runtime
 from tests.cloud.client import Session
 from tests.conftest import PSK, stack_config
-from tests.neutron.backend import NeutronBackend
+from tests.engine import EngineError, Stack, State, program_folder
 from tests.neutron.conftest import FIGURES
 
 VPN_COLLECTIONS = (
@@ -24,48 +22,41 @@ VPN_COLLECTIONS = (
 )
 
 
-def as_user(cloud, user: str = "member") -> NeutronBackend:
-    """A backend acting with a fresh project-scoped token of ``user``."""
-    return NeutronBackend(Session(cloud.credentials(user)).login())
+def vpn_objects_left(session: Session) -> dict[str, list[str]]:
+    """Names of the VPN objects the session's project still has, by collection."""
+    left = {}
+    for collection in VPN_COLLECTIONS:
+        key = collection.split("/")[1].replace("-", "_")
+        found = session.neutron("GET", f"/{collection}")[key]
+        if found:
+            left[collection] = [o.get("name") for o in found]
+    return left
 
 
 @pytest.fixture
-def deploy(cloud, run_program):
-    """Deploy a config into Neutron as the member; everything is destroyed afterwards (and
-    checked gone)."""
-    backends = []
+def deploy(cloud, engine_as):
+    """``pulumi up`` of a config as the member (or ``user``); every stack is destroyed with
+    ``pulumi destroy`` afterwards, and the project checked empty of VPN objects."""
+    made: list[tuple[Stack, Session]] = []
 
-    def run(values, stack, psk=PSK, user="member"):
-        backend = as_user(cloud, user)
-        backends.append(backend)
+    def run(values, stack, psk=PSK, user="member") -> tuple[State, Session, Stack]:
+        engine = engine_as(user)
+        deployed = engine.stack(stack, values, psk=psk)
+        session = Session(cloud.credentials(user)).login()
+        made.append((deployed, session))
         started = time.monotonic()
-        capture = run_program(values, stack=stack, psk=psk, backend=backend)
-        FIGURES[f"deploy_{stack}_seconds"] = time.monotonic() - started
-        FIGURES[f"deploy_{stack}_api_calls"] = backend.calls
-        FIGURES[f"deploy_{stack}_retries"] = backend.retries
-        return capture, backend
+        deployed.up()
+        FIGURES[f"up_{stack}_seconds"] = time.monotonic() - started
+        return deployed.state(), session, deployed
 
     yield run
-    for backend in backends:
-        backend.destroy()
-        for collection in VPN_COLLECTIONS:
-            key = collection.split("/")[1].replace("-", "_")
-            left = backend.request("GET", f"/{collection}")[key]
-            assert left == [], f"{collection} left behind: {[o.get('name') for o in left]}"
+    for deployed, session in made:
+        deployed.destroy()
+        assert vpn_objects_left(session) == {}
 
 
-def _get(backend, collection, object_id):
-    key = {
-        "vpnservices": "vpnservice",
-        "endpoint-groups": "endpoint_group",
-        "ipsec-site-connections": "ipsec_site_connection",
-        "routers": "router",
-    }[collection.split("/")[-1]]
-    return backend.request("GET", f"/{collection}/{object_id}")[key]
-
-
-def _attached_subnets(backend, router_id):
-    ports = backend.request("GET", f"/ports?device_id={router_id}")["ports"]
+def _attached_subnets(session, router_id):
+    ports = session.list("ports", f"device_id={router_id}")
     return {
         ip["subnet_id"]
         for p in ports
@@ -74,130 +65,133 @@ def _attached_subnets(backend, router_id):
     }
 
 
-def check_against_neutron(capture, backend):
-    """Neutron's view matches ours."""
-    assert capture.error is None, capture.error
-    gateways = capture.of_type("sitevpn:index:VpnGateway")
-    assert len(gateways) == 1
-    outputs = gateways[0].outputs
-    exported = capture.stack_outputs["gatewayIps"]
+def check_against_neutron(state: State, session: Session) -> None:
+    """Neutron's view matches the engine's state and the stack outputs."""
+    (gateway,) = state.of_type("sitevpn:index:VpnGateway")
+    outputs = gateway.outputs
+    exported = state.stack_outputs["gatewayIps"]
     assert outputs["publicIps"] == exported
     for index, service_id in enumerate(outputs["serviceIds"]):
-        service = _get(backend, "vpn/vpnservices", service_id)
-        router = _get(backend, "routers", service["router_id"])
+        service = session.show("vpn/vpnservices", service_id)
+        router = session.show("routers", service["router_id"])
         gateway_ip = router["external_gateway_info"]["external_fixed_ips"][0]["ip_address"]
         assert service["external_v4_ip"] == gateway_ip == exported[index]
         assert service["router_id"] == outputs["routerIds"][index]
-        local = _get(backend, "vpn/endpoint-groups", outputs["localEndpointGroupIds"][index])
+        local = session.show("vpn/endpoint-groups", outputs["localEndpointGroupIds"][index])
         assert local["type"] == "subnet"
-        assert set(local["endpoints"]) <= _attached_subnets(backend, service["router_id"])
-    for pair in capture.of_type("sitevpn:index:VpnConnectionPair"):
+        assert set(local["endpoints"]) <= _attached_subnets(session, service["router_id"])
+    for pair in state.of_type("sitevpn:index:VpnConnectionPair"):
         site = pair.name.removeprefix("site-vpn-").removesuffix("-pair")
         conns = [
-            _get(backend, "vpn/ipsec-site-connections", cid)
-            for cid in pair.outputs["connectionIds"]
+            session.show("vpn/ipsec-site-connections", cid) for cid in pair.outputs["connectionIds"]
         ]
         assert len({c["ikepolicy_id"] for c in conns}) == 1
         assert len({c["ipsecpolicy_id"] for c in conns}) == 1
         assert len({c["psk"] for c in conns}) == 1 and len(conns[0]["psk"]) >= 16
         # no customer device answers here: stored and handed to the agent, never in error
         assert {c["status"] for c in conns} <= {"PENDING_CREATE", "DOWN"}
-        peer = _get(backend, "vpn/endpoint-groups", conns[0]["peer_ep_group_id"])
-        cgw = capture.named(f"site-vpn-{site}-cgw")
-        assert peer["type"] == "cidr" and sorted(peer["endpoints"]) == sorted(
-            cgw.outputs["subnets"]
-        )
+        peer = session.show("vpn/endpoint-groups", conns[0]["peer_ep_group_id"])
+        cgw = state.named(f"site-vpn-{site}-cgw")
+        assert peer["type"] == "cidr"
+        assert sorted(peer["endpoints"]) == sorted(cgw.outputs["subnets"])
+
+
+def settled(stack: Stack) -> None:
+    """A second look finds nothing to do: the preview shows no changes and a refresh finds
+    no drift between the engine's state and Neutron."""
+    stack.preview("--expect-no-changes")
+    stack.refresh("--expect-no-changes")
 
 
 def test_dev_stack_deploys(deploy):
-    capture, backend = deploy(stack_config("dev"), "dev")
-    check_against_neutron(capture, backend)
-    assert len(backend.request("GET", "/vpn/ipsec-site-connections")["ipsec_site_connections"]) == 2
+    state, session, stack = deploy(stack_config("dev"), "dev")
+    check_against_neutron(state, session)
+    assert len(session.list("vpn/ipsec-site-connections")) == 2
+    settled(stack)
+    assert stack.outputs()["gatewayIps"] == state.stack_outputs["gatewayIps"]
 
 
 def test_prod_stack_deploys_into_an_existing_vpc(deploy, existing_vpc):
-    capture, backend = deploy(stack_config("prod"), "prod", psk=None)  # generated PSKs
-    check_against_neutron(capture, backend)
-    services = capture.of_type("openstack:vpnaas/service:Service")
+    state, session, stack = deploy(stack_config("prod"), "prod", psk=None)  # generated PSKs
+    check_against_neutron(state, session)
+    settled(stack)
+    services = state.of_type("openstack:vpnaas/service:Service")
     assert services[0].inputs["routerId"] == existing_vpc["router"]["id"]  # the VPC's router
     query = urlencode({"description": "site-vpn: ingress 10.20.0.0/16"})
-    rules = backend.request("GET", f"/security-group-rules?{query}")
-    assert len(rules["security_group_rules"]) == 1
+    assert len(session.list("security-group-rules", query)) == 1
 
 
-def test_hub_and_spoke_with_five_sites(deploy):
-    capture, backend = deploy(hub_config(5, subnets_per_site=2), "hub5")
-    check_against_neutron(capture, backend)
-    assert (
-        len(backend.request("GET", "/vpn/ipsec-site-connections")["ipsec_site_connections"]) == 10
+def test_hub_and_spoke_with_fifty_sites(deploy):
+    state, session, _ = deploy(hub_config(50, subnets_per_site=2), "hub50")
+    check_against_neutron(state, session)
+    assert len(session.list("vpn/ipsec-site-connections")) == 100
+
+
+STRAY_SUBNET_PROGRAM = """\
+import pulumi
+import pulumi_openstack as openstack
+
+public = pulumi.Config().require("public")
+net = openstack.networking.Network("n")
+attached = openstack.networking.Subnet("attached", network_id=net.id, cidr="10.9.1.0/24")
+stray = openstack.networking.Subnet("stray", network_id=net.id, cidr="10.9.2.0/24")
+router = openstack.networking.Router("r", external_network_id=public)
+interface = openstack.networking.RouterInterface("r-if", router_id=router.id, subnet_id=attached.id)
+service = openstack.vpnaas.Service("svc", router_id=router.id)
+local = openstack.vpnaas.EndpointGroup("local", type="subnet", endpoints=[attached.id, stray.id])
+peer = openstack.vpnaas.EndpointGroup("peer", type="cidr", endpoints=["172.16.0.0/16"])
+ike = openstack.vpnaas.IkePolicy(
+    "ike", auth_algorithm="sha256", encryption_algorithm="aes-256", ike_version="v2", pfs="group15"
+)
+ipsec = openstack.vpnaas.IpSecPolicy(
+    "ipsec", auth_algorithm="sha256", encryption_algorithm="aes-256", pfs="group15"
+)
+openstack.vpnaas.SiteConnection(
+    "conn",
+    vpnservice_id=service.id,
+    ikepolicy_id=ike.id,
+    ipsecpolicy_id=ipsec.id,
+    local_ep_group_id=local.id,
+    peer_ep_group_id=peer.id,
+    peer_address="22.10.10.22",
+    peer_id="22.10.10.22",
+    psk=pulumi.Output.secret("Str0ng-Pre-Shared+Key"),
+    opts=pulumi.ResourceOptions(depends_on=[interface]),
+)
+"""
+
+
+def test_neutron_rejects_a_local_subnet_that_is_not_on_the_router(cloud, engine_as, tmp_path):
+    """Why the program and pack insist on attached subnets: Neutron's own refusal, through the
+    provider, for a plain pulumi-openstack program."""
+    folder = program_folder(tmp_path / "stray")
+    (folder / "Pulumi.yaml").write_text(
+        (folder / "Pulumi.yaml").read_text().replace("name: site-vpn", "name: stray-subnet")
     )
-
-
-def _raw(backend, program):
-    return runtime.run(program, project="raw", stack="neutron", preview=False, backend=backend)
-
-
-def test_neutron_rejects_a_local_subnet_that_is_not_on_the_router(cloud):
-    backend = as_user(cloud)
-    public = cloud.external_network_id
-
-    def program():
-        net = openstack.networking.Network("n")
-        attached = openstack.networking.Subnet("attached", network_id=net.id, cidr="10.9.1.0/24")
-        stray = openstack.networking.Subnet("stray", network_id=net.id, cidr="10.9.2.0/24")
-        router = openstack.networking.Router("r", external_network_id=public)
-        interface = openstack.networking.RouterInterface(
-            "r-if", router_id=router.id, subnet_id=attached.id
-        )
-        service = openstack.vpnaas.Service("svc", router_id=router.id)
-        local = openstack.vpnaas.EndpointGroup(
-            "local", type="subnet", endpoints=[attached.id, stray.id]
-        )
-        peer = openstack.vpnaas.EndpointGroup("peer", type="cidr", endpoints=["172.16.0.0/16"])
-        ike = openstack.vpnaas.IkePolicy(
-            "ike",
-            auth_algorithm="sha256",
-            encryption_algorithm="aes-256",
-            ike_version="v2",
-            pfs="group15",
-        )
-        ipsec = openstack.vpnaas.IpSecPolicy(
-            "ipsec", auth_algorithm="sha256", encryption_algorithm="aes-256", pfs="group15"
-        )
-        import pulumi
-
-        openstack.vpnaas.SiteConnection(
-            "conn",
-            vpnservice_id=service.id,
-            ikepolicy_id=ike.id,
-            ipsecpolicy_id=ipsec.id,
-            local_ep_group_id=local.id,
-            peer_ep_group_id=peer.id,
-            peer_address="22.10.10.22",
-            peer_id="22.10.10.22",
-            psk="Str0ng-Pre-Shared+Key",
-            opts=pulumi.ResourceOptions(depends_on=[interface]),
-        )
-
+    (folder / "__main__.py").write_text(STRAY_SUBNET_PROGRAM)
+    engine = engine_as("member")
+    stack = engine.stack("neutron", workdir=folder)
+    stack.cli("config", "set", "public", cloud.external_network_id)
     try:
-        capture = _raw(backend, program)
-        assert capture.error is not None
-        assert "SubnetIsNotConnectedToRouter" in capture.error
-        assert "is not connected to Router" in capture.error
+        failed = stack.up(check=False)
+        assert failed.returncode != 0
+        assert "SubnetIsNotConnectedToRouter" in failed.output
+        assert "is not connected to Router" in failed.output
     finally:
-        backend.destroy()
+        stack.destroy()
 
 
-def test_neutron_rejects_dpd_timeout_not_above_interval(cloud, run_program):
-    backend = as_user(cloud)
+def test_neutron_rejects_dpd_timeout_not_above_interval(engine_as, cloud):
     values = copy.deepcopy(stack_config("dev"))
     values["dpd"] = {"intervalSeconds": 30, "timeoutSeconds": 30}
+    stack = engine_as("member").stack("dpd", values, psk=PSK)
     try:
-        capture = run_program(values, stack="dpd", psk=PSK, backend=backend)
-        assert capture.error is not None
-        assert "dpd_timeout is equal to or less than dpd_interval" in capture.error
+        failed = stack.up(check=False)
+        assert failed.returncode != 0
+        assert "dpd_timeout is equal to or less than dpd_interval" in failed.output
     finally:
-        backend.destroy()
+        stack.destroy()
+    assert vpn_objects_left(Session(cloud.credentials("member")).login()) == {}
 
 
 def _with_eip(address: str) -> dict:
@@ -206,25 +200,25 @@ def _with_eip(address: str) -> dict:
     return values
 
 
-def test_a_member_cannot_choose_the_eip_and_is_told_which_key(cloud, run_program):
+def test_a_member_cannot_choose_the_eip_and_is_told_which_key(engine_as):
     # Neutron's default policy: external_fixed_ips on a router gateway is admin-only
-    backend = as_user(cloud)
-    try:
-        capture = run_program(_with_eip("198.51.100.240"), stack="eip", psk=PSK, backend=backend)
-        assert capture.error is not None
-        assert "stack 'eip': site-vpn:gateway.members[0].eip = 198.51.100.240" in capture.error
-        assert "needs the admin role" in capture.error and "member, reader" in capture.error
-        assert "Traceback" not in capture.error
-        assert backend.created == []  # refused before anything was made
-    finally:
-        backend.destroy()
+    stack = engine_as("member").stack("eip", _with_eip("198.51.100.240"), psk=PSK)
+    failed = stack.up(check=False)
+    assert failed.returncode != 0
+    assert "stack 'eip': site-vpn:gateway.members[0].eip = 198.51.100.240" in failed.output
+    assert "needs the admin role" in failed.output and "member, reader" in failed.output
+    assert "Traceback" not in failed.output
+    assert PSK not in failed.output
+    # refused before anything was made: the state holds no cloud resource
+    made = [r for r in stack.state().resources if r.type.startswith("openstack:")]
+    assert made == []
 
 
 def test_the_cloud_itself_refuses_a_members_chosen_eip(cloud):
     """The program's check mirrors a real refusal (not a guess): Neutron says 403."""
-    member = as_user(cloud)
+    member = Session(cloud.credentials("member")).login()
     with pytest.raises(Exception) as refused:
-        member.post(
+        member.create(
             "routers",
             "router",
             {
@@ -240,6 +234,13 @@ def test_the_cloud_itself_refuses_a_members_chosen_eip(cloud):
 
 
 def test_an_admin_may_choose_the_eip(deploy):
-    capture, backend = deploy(_with_eip("198.51.100.242"), "eip-admin", user="admin")
-    check_against_neutron(capture, backend)
-    assert capture.stack_outputs["gatewayIps"][0] == "198.51.100.242"
+    state, session, _ = deploy(_with_eip("198.51.100.242"), "eip-admin", user="admin")
+    check_against_neutron(state, session)
+    assert state.stack_outputs["gatewayIps"][0] == "198.51.100.242"
+
+
+def test_engine_error_is_raised_for_a_failing_cli_call(engine_as):
+    """The helper every deployment test relies on fails loudly (never a silent pass)."""
+    stack = engine_as("member").stack("broken", {"gateway": "not a mapping"}, psk=PSK)
+    with pytest.raises(EngineError, match="site-vpn:gateway"):
+        stack.up()

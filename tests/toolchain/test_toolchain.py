@@ -1,97 +1,74 @@
-"""The Pulumi CLI that `make toolchain` builds from Go modules (toolchain/go.mod).
+"""The toolchain `make toolchain` builds from ../shared/upstream: the versions it reports are the
+ones toolchain/versions.env names and pyproject.toml pins for the Python SDKs, and its
+providers are installed in the project's PULUMI_HOME (the engine never downloads one)."""
 
-Blocked upstream of this (see toolchain/README.md): the Python language host and the
-openstack/random resource providers are not served as Go modules here, so the CLI cannot yet run
-this project's program; what it can do for us is checked here against the pins.
-"""
-
-import os
 import re
-import subprocess
 from importlib import metadata
-from pathlib import Path
 
 import pytest
 
 from sitevpn.plan import make_plan
-from tests.conftest import PSK, ROOT
+from tests.conftest import PSK, ROOT, stack_config
+from tests.engine import BIN, Engine, run_cli, toolchain_missing
 
 pytestmark = pytest.mark.pulumi
 
-CLI = ROOT / ".toolchain" / "bin" / "pulumi"
 
-
-def _pinned(module: str) -> str:
-    text = (ROOT / "toolchain" / "go.mod").read_text()
-    found = re.search(rf"^\s*(?:require\s+)?{re.escape(module)} (v\S+)", text, re.M)
-    assert found, f"{module} is not pinned in toolchain/go.mod"
-    return found.group(1)
-
-
-def _version(text: str) -> tuple[int, ...]:
-    return tuple(int(p) for p in text.lstrip("v").split(".")[:3])
+def pinned() -> dict[str, str]:
+    """toolchain/versions.env as a mapping."""
+    text = (ROOT / "toolchain" / "versions.env").read_text()
+    return dict(re.findall(r"^([A-Z_]+)=(\S+)$", text, re.M))
 
 
 @pytest.fixture(scope="module")
-def cli(tmp_path_factory) -> tuple[Path, dict[str, str]]:
-    if not CLI.is_file():
-        pytest.fail(f"{CLI} is missing: run `make toolchain`")
-    home = tmp_path_factory.mktemp("pulumi-home")
-    env = {
-        **os.environ,
-        "PULUMI_HOME": str(home),
-        "PULUMI_BACKEND_URL": f"file://{home / 'state'}",
-        "PULUMI_CONFIG_PASSPHRASE": "site-vpn-tests",
-        "PULUMI_SKIP_UPDATE_CHECK": "1",
-        "NO_COLOR": "1",
-    }
-    (home / "state").mkdir()
-    return CLI, env
+def engine(tmp_path_factory) -> Engine:
+    missing = toolchain_missing()
+    if missing:
+        pytest.fail(missing)
+    return Engine(tmp_path_factory.mktemp("engine"))
 
 
-def test_the_built_cli_is_the_pinned_release(cli):
-    binary, env = cli
-    out = subprocess.run([binary, "version"], env=env, capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == _pinned("github.com/pulumi/pulumi/pkg/v3")
+def test_the_built_cli_and_language_hosts_are_the_pinned_release(engine):
+    want = f"v{pinned()['PULUMI_VERSION']}"
+    got = run_cli(["version"], cwd=ROOT, env=engine.env).stdout.strip()
+    assert got == want
+    for host in ("pulumi-language-python", "pulumi-language-go", "pulumi-language-yaml"):
+        assert (BIN / host).is_file(), host
+    assert (BIN / "pulumi-language-python-exec").is_file()
 
 
-def test_cli_and_python_sdk_agree():
-    # The engine must be at least as new as the SDK that talks to it, in the same major release,
-    # and no further ahead than the nearest release the module proxy serves (3.272 -> 3.274).
-    cli = _version(_pinned("github.com/pulumi/pulumi/pkg/v3"))
-    sdk = _version(metadata.version("pulumi"))
-    assert cli[0] == sdk[0], (cli, sdk)
-    assert cli >= sdk, f"CLI {cli} is older than the Python SDK {sdk}"
-    assert cli[1] - sdk[1] <= 2, f"CLI {cli} drifted from the Python SDK {sdk}: re-pin one"
-    assert _pinned("github.com/pulumi/pulumi/sdk/v3") == _pinned("github.com/pulumi/pulumi/pkg/v3")
+def test_providers_are_installed_at_the_pinned_versions(engine):
+    plugins = run_cli(["plugin", "ls", "--json"], cwd=ROOT, env=engine.env).json()
+    installed = {(p["kind"], p["name"]): p["version"] for p in plugins}
+    versions = pinned()
+    assert installed[("resource", "openstack")] == versions["OPENSTACK_VERSION"]
+    assert installed[("resource", "random")] == versions["RANDOM_VERSION"]
 
 
-def test_a_secret_set_by_the_real_cli_stays_secret_in_the_offline_plan(cli, tmp_path):
+@pytest.mark.parametrize(
+    ("package", "key"),
+    [
+        ("pulumi", "PULUMI_VERSION"),
+        ("pulumi-openstack", "OPENSTACK_VERSION"),
+        ("pulumi-random", "RANDOM_VERSION"),
+    ],
+)
+def test_python_packages_ask_for_the_binaries_we_build(package, key):
+    # pulumi-openstack==X asks the engine for plugin version X: a drift means a download.
+    assert metadata.version(package) == pinned()[key]
+    text = (ROOT / "pyproject.toml").read_text()
+    assert f'"{package}=={pinned()[key]}"' in text
+
+
+def test_a_secret_set_by_the_real_cli_stays_secret_in_the_offline_plan(engine):
     """`pulumi config set --secret psk` writes the stack file; `site-vpn plan` reads what the real
     CLI wrote (an undecryptable `secure:` value) as an unknown secret and never prints it."""
-    binary, env = cli
-    project = tmp_path / "project"
-    project.mkdir()
-    for name in ("Pulumi.yaml", "__main__.py"):
-        (project / name).write_bytes((ROOT / name).read_bytes())
-    (project / "stacks").mkdir()
-    stack_file = project / "stacks" / "Pulumi.dev.yaml"
-    stack_file.write_bytes((ROOT / "stacks" / "Pulumi.dev.yaml").read_bytes())
-    (project / "components").symlink_to(ROOT / "components")
-    run = {"cwd": project, "env": env, "capture_output": True, "text": True, "timeout": 120}
-
-    out = subprocess.run([binary, "stack", "init", "dev", "--non-interactive"], **run)
-    assert out.returncode == 0, out.stderr
-    out = subprocess.run(
-        [binary, "config", "set", "--secret", "--stack", "dev", "psk", "--", PSK], **run
-    )
-    assert out.returncode == 0, out.stderr
-    written = stack_file.read_text()
+    stack = engine.stack("dev", values=stack_config("dev"), psk=PSK)
+    written = (stack.workdir / "stacks" / "Pulumi.dev.yaml").read_text()
     assert "site-vpn:psk:\n    secure: v1:" in written
     assert PSK not in written
-    got = subprocess.run([binary, "config", "get", "--stack", "dev", "psk"], **run)
-    assert got.stdout.strip() == PSK  # the real secrets provider round-trips it
+    assert stack.cli("config", "get", "psk").stdout.strip() == PSK  # the real provider decrypts
 
-    plan = make_plan(project, "dev", environ={})
+    plan = make_plan(stack.workdir, "dev", environ={})
     assert "site-vpn:psk" in plan.stack.unknown_secrets
     assert PSK not in repr(plan.capture.resources)
