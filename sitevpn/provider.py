@@ -54,6 +54,10 @@ class SiteVpnProvider(ComponentProvider):
             "(neutron VPNaaS): gateway, customer gateways, connection pairs, hub-and-spoke."
         )
         schema["repository"] = "https://github.com/site-vpn/site-vpn"
+        # Go's codegen (3.259) refers to an input type (VpcSubnetArgsArgs, PairConnectionArgsArgs)
+        # that it generates only on request for types used solely as plain values, and the SDK
+        # then does not compile (seen with `pulumi package add` from Go).
+        schema.setdefault("language", {}).setdefault("go", {})["generateExtraInputTypes"] = True
         self.schema = json.dumps(schema)
 
     def schema_document(self) -> dict[str, Any]:

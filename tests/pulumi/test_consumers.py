@@ -1,0 +1,71 @@
+"""The component provider consumed from other languages through the real CLI, as the README and
+the examples say: `pulumi package add <checkout>/components` generates the SDK from the schema
+the Python provider infers, then `pulumi up` deploys into the suite's cloud as the member and
+`pulumi destroy` removes it all."""
+
+import os
+import shutil
+import subprocess
+
+from tests.conftest import ROOT
+from tests.engine import Engine
+from tests.neutron.test_deploy import vpn_objects_left
+
+COMPONENTS = ROOT / "components"
+
+
+def _consumer(engine: Engine, example: str, stack_name: str):
+    folder = engine.root / example
+    shutil.copytree(ROOT / "examples" / example, folder)
+    stack = engine.stack(stack_name, workdir=folder)
+    stack.cli("package", "add", str(COMPONENTS), timeout=900)
+    return stack
+
+
+def _deploys_and_destroys(stack, session, members: int) -> None:
+    try:
+        stack.up(timeout=900)
+        outputs = stack.outputs(show_secrets=True)
+        assert len(outputs["gatewayIps"]) == members
+        device = next(iter(outputs["deviceConfigs"].values()))
+        assert "connections {" in device and outputs["gatewayIps"][0] in device
+        services = session.list("vpn/vpnservices")
+        assert sorted(s["external_v4_ip"] for s in services) == sorted(outputs["gatewayIps"])
+        assert len(session.list("vpn/ipsec-site-connections")) == 2
+    finally:
+        stack.destroy(timeout=900)
+    assert vpn_objects_left(session) == {}
+
+
+def test_yaml_program_adds_the_package_and_deploys(cloud, engine_as):
+    engine = engine_as("member")
+    stack = _consumer(engine, "yaml-consumer", "yaml")
+    source = (stack.workdir / "Pulumi.yaml").read_text()
+    assert f"source: {COMPONENTS}" in source  # package add recorded the local path
+    stack.cli("config", "set", "externalNetworkId", cloud.external_network_id)
+    _deploys_and_destroys(stack, cloud.member, members=2)
+
+
+def test_go_program_adds_the_package_and_deploys(cloud, engine_as, existing_vpc):
+    engine = engine_as("member")
+    # Go modules from the module proxy, in the same cache as the toolchain's build.
+    cache = os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache"))
+    engine.env |= {
+        "GOMODCACHE": os.path.join(cache, "site-vpn", "go-mod"),
+        "GOFLAGS": "-buildvcs=false",
+    }
+    stack = _consumer(engine, "go-consumer", "go")
+    # package add records the SDK's replace line; the program keeps the engine's SDK release.
+    go = {"cwd": stack.workdir, "env": engine.env, "capture_output": True, "text": True}
+    for args in (["get", "github.com/pulumi/pulumi/sdk/v3@v3.259.0"], ["mod", "tidy"]):
+        done = subprocess.run(["go", *args], timeout=600, **go)
+        assert done.returncode == 0, done.stderr
+    assert "=> ./sdks/sitevpn" in (stack.workdir / "go.mod").read_text()
+    for key, value in {
+        "externalNetworkId": cloud.external_network_id,
+        "routerId": existing_vpc["router"]["id"],
+        "networkId": existing_vpc["network"]["id"],
+        "subnetId": existing_vpc["subnets"]["app"]["id"],
+    }.items():
+        stack.cli("config", "set", key, value)
+    _deploys_and_destroys(stack, cloud.member, members=2)
