@@ -46,7 +46,7 @@ def _disagreements(engine: dict, offline: dict, path: str = "") -> list[str]:
     if isinstance(engine, list) and isinstance(offline, list) and len(engine) == len(offline):
         return [
             d
-            for i, (a, b) in enumerate(zip(engine, offline))
+            for i, (a, b) in enumerate(zip(engine, offline, strict=True))
             for d in _disagreements(a, b, f"{path}[{i}]")
         ]
     return [] if engine == offline else [f"{path}: engine {engine!r}, plan {offline!r}"]
