@@ -22,14 +22,14 @@ lint: $(VENV)/.installed
 system-deps:
 	bash .ci/system-deps.sh
 
-# The Pulumi CLI, built from the Go modules pinned in toolchain/go.mod (cached; see build.sh).
+# The Pulumi CLI, language hosts and providers, built from ../shared/upstream (toolchain/README.md).
 toolchain: .toolchain/home/plugins/resource-random-v4.21.1/pulumi-resource-random
 
 .toolchain/home/plugins/resource-random-v4.21.1/pulumi-resource-random: toolchain/versions.env toolchain/build.sh
 	bash toolchain/build.sh
 
 test: lint system-deps toolchain
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --durations=40
 
 schemas: $(VENV)/.installed
 	$(BIN)/python -m sitevpn.schemas

@@ -10,14 +10,13 @@ ways again. Operator retransmits on both sides:
 """
 
 import argparse
-import os
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from tests.cloud.fixture import Cloud
+from tests.cloud.fixture import Cloud, benchmark_cloud
 from tests.conftest import PSK
 from tests.e2e.conftest import Deployment, attach, bring_up, e2e_values
 from tests.e2e.lab import Lab
@@ -64,15 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="site-vpn-tunnels-") as workdir:
         base = Path(workdir)
-        attached = os.environ.get("SITE_VPN_CLOUD")
-        cloud = Cloud.attach(Path(attached)) if attached else Cloud(base / "cloud")
-        try:
-            if not attached:
-                cloud.start()
-                print(f"cloud started in {cloud.figures['start_seconds']:.1f} s")
+        with benchmark_cloud(base) as cloud:
             runs = [one_run(cloud, base / f"run{i}") for i in range(args.runs)]
-        finally:
-            cloud.stop()
     print("| measure (dev stack, active-active, DPD 2 s / 6 s) | runs | median (s) | min | max |")
     print("|---|---:|---:|---:|---:|")
     for label in runs[0]:

@@ -259,8 +259,10 @@ _PROGRAM_LOG.setLevel(logging.DEBUG)
 
 
 class _LogCapture(logging.Handler):
+    # Info and above, as the engine shows without --debug: the SDK's debug lines carry
+    # serialized resource properties, secrets included (pulumi 3.259).
     def __init__(self, capture: Capture):
-        super().__init__(logging.DEBUG)
+        super().__init__(logging.INFO)
         self.capture = capture
 
     def emit(self, record: logging.LogRecord) -> None:

@@ -157,6 +157,21 @@ class State:
         raise KeyError(name)
 
 
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"  # the engine's marker of a secret value
+
+
+def reveal(value: Any) -> Any:
+    """A checkpoint value with secrets shown (``stack export --show-secrets`` keeps each as
+    ``{<sig key>: SECRET_SIG, "plaintext": <JSON>}``)."""
+    if isinstance(value, dict):
+        if SECRET_SIG in value.values() and "plaintext" in value:
+            return reveal(json.loads(value["plaintext"]))
+        return {k: reveal(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [reveal(v) for v in value]
+    return value
+
+
 def stack_file(values: Mapping[str, Any], namespace: str = "site-vpn") -> str:
     """A stack file with structured config, as a user writes it."""
     config = {f"{namespace}:{k}": v for k, v in values.items()}
@@ -217,7 +232,7 @@ class Stack:
 
     def state(self) -> State:
         """The checkpoint's resources and outputs, secrets shown (for assertions)."""
-        deployment = self.export(show_secrets=True)["deployment"]
+        deployment = reveal(self.export(show_secrets=True)["deployment"])
         resources = []
         stack_outputs: dict[str, Any] = {}
         for r in deployment.get("resources") or []:
@@ -235,6 +250,29 @@ class Stack:
                 )
             )
         return State(resources, stack_outputs)
+
+
+def offline_plan(stack: Stack) -> dict[str, Any]:
+    """`site-vpn plan --format json` of the same stack file: what the engine is compared with
+    (no cloud, no CLI, no credentials in its environment)."""
+    done = subprocess.run(
+        [
+            ROOT / ".venv" / "bin" / "site-vpn",
+            "plan",
+            stack.name,
+            "--project",
+            stack.workdir,
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+    if done.returncode not in (0, 1):  # 1: a mandatory policy failed, the plan is whole
+        raise EngineError(f"site-vpn plan {stack.name} exited {done.returncode}\n{done.stderr}")
+    return json.loads(done.stdout)
 
 
 def program_folder(dest: Path, main: Path = ROOT) -> Path:

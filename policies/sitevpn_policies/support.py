@@ -23,7 +23,7 @@ SUBNET = "openstack:networking/subnet:Subnet"
 VPN_GATEWAY = "sitevpn:index:VpnGateway"
 CONNECTION_PAIR = "sitevpn:index:VpnConnectionPair"
 
-# What pulumi-openstack 5.5.3 (and neutron) apply when the program leaves a property out: a
+# What pulumi-openstack 5.5.1 (and neutron) apply when the program leaves a property out: a
 # policy judges the value the resource will really get, so a bare IkePolicy() is IKEv1/sha1.
 PROVIDER_DEFAULTS: dict[str, dict[str, Any]] = {
     IKE_POLICY: {

@@ -21,6 +21,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -88,6 +90,21 @@ def missing_prerequisites() -> list[str]:
         if not os.path.exists(tool):
             missing.append(f"{tool} (run .ci/system-deps.sh)")
     return missing
+
+
+@contextmanager
+def benchmark_cloud(workdir: Path) -> Iterator["Cloud"]:
+    """For a benchmark: the running cloud ``SITE_VPN_CLOUD`` names, or one started in
+    ``workdir`` for the duration (and ended after)."""
+    attached = os.environ.get("SITE_VPN_CLOUD")
+    cloud = Cloud.attach(Path(attached)) if attached else Cloud(workdir / "cloud")
+    try:
+        if not attached:
+            cloud.start()
+            print(f"cloud started in {cloud.figures['start_seconds']:.1f} s")
+        yield cloud
+    finally:
+        cloud.stop()
 
 
 @dataclass

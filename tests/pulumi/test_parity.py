@@ -4,14 +4,11 @@ language host and providers against the suite's cloud) list the same resources (
 inputs. Values unknown to either side during a preview (ids of resources still to be made, the
 secret PSK offline) are set aside, and so is what the provider adds itself (``__defaults``)."""
 
-import json
-import subprocess
-
 import pytest
 
 from bench.sites import hub_config
-from tests.conftest import ROOT, stack_config
-from tests.engine import stack_file
+from tests.conftest import stack_config
+from tests.engine import offline_plan
 
 # How each side writes a value it cannot know during a preview.
 ENGINE_UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
@@ -89,24 +86,7 @@ def test_offline_plan_and_real_preview_agree(engine_as, existing_vpc, name):
     values = CASES[name]()
     stack = engine_as("member").stack(name, values)  # no PSK: the generator's resources too
     preview = stack.preview("--json").json()
-    (stack.workdir / "stacks" / f"Pulumi.{name}.yaml").write_text(stack_file(values))
-    offline = subprocess.run(
-        [
-            str(ROOT / ".venv" / "bin" / "site-vpn"),
-            "plan",
-            name,
-            "--project",
-            str(stack.workdir),
-            "--format",
-            "json",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={"PATH": "/usr/bin:/bin"},
-    )
-    assert offline.returncode == 0, offline.stderr
-    engine, plan = engine_view(preview), plan_view(json.loads(offline.stdout))
+    engine, plan = engine_view(preview), plan_view(offline_plan(stack))
 
     assert sorted(engine) == sorted(plan)
     assert {u: t for u, (t, _) in engine.items()} == {u: t for u, (t, _) in plan.items()}

@@ -73,3 +73,16 @@ def test_the_psk_stays_secret_through_up_and_export(member):
         stack.destroy()
     printed = [r for r in stack.runs if "--show-secrets" not in r.args]
     assert len(printed) >= 6 and all(PSK not in r.output for r in printed)
+
+
+def test_a_failing_program_with_the_pack_loaded_ends_with_its_error(member):
+    """The CLI once waited for ever when the program failed while a pack was loaded: it must
+    end in seconds with the program's own message (stack, key, value; no traceback)."""
+    values = copy.deepcopy(stack_config("dev"))
+    values["gateway"]["haMode"] = "active-passive"
+    stack = member.stack("bad", values, psk=PSK)
+    failed = stack.preview(*_pack(), check=False, timeout=120)
+    assert failed.returncode != 0 and failed.seconds < 60
+    assert "stack 'bad'" in failed.output and "site-vpn:gateway.haMode" in failed.output
+    assert "active-passive" in failed.output
+    assert "Traceback" not in failed.output

@@ -11,8 +11,8 @@ COMPONENT = "sitevpn:index"
 
 # (type, name, parent name) in a stable order: the whole dev graph, nothing more.
 DEV_GRAPH = {
-    ("pulumi:providers:openstack", "default_5_5_3", None),
-    ("pulumi:providers:random", "default_4_21_4", None),
+    ("pulumi:providers:openstack", "default_5_5_1", None),
+    ("pulumi:providers:random", "default_4_21_1", None),
     (f"{COMPONENT}:Vpc", "site-vpn-vpc", "site-vpn-test"),
     (f"{NET}/network:Network", "site-vpn-vpc-network", "site-vpn-vpc"),
     (f"{NET}/subnet:Subnet", "site-vpn-vpc-vpc", "site-vpn-vpc"),
