@@ -8,7 +8,7 @@ import shutil
 import subprocess
 
 from tests.conftest import ROOT
-from tests.engine import Engine
+from tests.engine import Engine, run_cli
 from tests.neutron.test_deploy import vpn_objects_left
 
 COMPONENTS = ROOT / "components"
@@ -18,7 +18,7 @@ def _consumer(engine: Engine, example: str, stack_name: str):
     folder = engine.root / example
     shutil.copytree(ROOT / "examples" / example, folder)
     stack = engine.stack(stack_name, workdir=folder)
-    stack.cli("package", "add", str(COMPONENTS), timeout=900)
+    run_cli(["package", "add", str(COMPONENTS)], cwd=folder, env=engine.env, timeout=900)
     return stack
 
 
