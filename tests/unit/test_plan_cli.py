@@ -126,7 +126,9 @@ def test_machine_formats_carry_every_violation(capsys, project, fmt):
         assert document["summary"]["mandatory"] == len(
             [v for v in document["violations"] if v["enforcementLevel"] == "mandatory"]
         )
-        assert all(r["inputs"].get("psk") in (None, "[secret]", "[unknown]") for r in document["resources"])
+        assert all(
+            r["inputs"].get("psk") in (None, "[secret]", "[unknown]") for r in document["resources"]
+        )
     else:
         assert document["version"] == "2.1.0"
         run = document["runs"][0]
