@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.conftest import PSK, stack_config
+from tests.conftest import PSK, ROOT, stack_config
 from tests.engine import PACK
 
 
@@ -86,3 +86,16 @@ def test_a_failing_program_with_the_pack_loaded_ends_with_its_error(member):
     assert "stack 'bad'" in failed.output and "site-vpn:gateway.haMode" in failed.output
     assert "active-passive" in failed.output
     assert "Traceback" not in failed.output
+
+
+def test_a_program_that_cannot_start_with_the_pack_loaded_ends_in_seconds(member):
+    """The other way the CLI was seen waiting for ever: the program's venv missing while a pack
+    is loaded. With the pack in the program's own .venv it ends with the language host's error."""
+    stack = member.stack("no-venv", stack_config("dev"), psk=PSK)
+    project = stack.workdir / "Pulumi.yaml"
+    project.write_text(
+        project.read_text().replace(str(ROOT / ".venv"), str(stack.workdir / "gone"))
+    )
+    failed = stack.preview(*_pack(), check=False, timeout=120)
+    assert failed.returncode != 0 and failed.seconds < 60
+    assert "program exited with non-zero exit code" in failed.output
