@@ -1,7 +1,7 @@
 """e2e fixtures: the program deployed into the suite's cloud by the real engine (`pulumi up` as
-the project member, pulumi-openstack talking to Neutron), the L3
-agent's strongSwan on the cloud side, and the customer side from the program's own generated
-device configuration (``deviceConfigs``). Every deployment is destroyed after its test."""
+the project member, pulumi-openstack talking to Neutron), the L3 agent's strongSwan on the cloud
+side, and the customer side from the program's own generated device configuration
+(``deviceConfigs``). Every deployment is destroyed after its test (`pulumi destroy`)."""
 
 import copy
 import time
@@ -75,8 +75,8 @@ class Deployment:
 
     @classmethod
     def up(cls, cloud: Cloud, engine: Engine, values: dict, stack: str, psk: str | None):
-        """`pulumi up` of ``values`` as a new stack; the deployment even when it failed (so
-        that what was made is destroyed), with the failure raised after."""
+        """`pulumi up` of ``values`` as a new stack: the deployment (also when `up` failed, so
+        that what it made is destroyed) and the CLI's result."""
         engine_stack = engine.stack(stack, values, psk=psk)
         session = Session(cloud.credentials("member")).login()
         result = engine_stack.up(check=False)
