@@ -44,6 +44,7 @@ def test_the_readme_deploys_as_written(cloud, toolchain, tmp_path):
     clone, home = tmp_path / "site-vpn", tmp_path / "home"
     clone.mkdir()
     home.mkdir()
+    (tmp_path / "state").mkdir()
     fresh_copy(clone)
     openrc = cloud.credentials("member").environ()
     (clone / "openrc.sh").write_text(
@@ -52,7 +53,10 @@ def test_the_readme_deploys_as_written(cloud, toolchain, tmp_path):
     cache = os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache"))
     env = {
         "PATH": os.environ["PATH"],
-        "HOME": str(home),  # pulumi login --local keeps its state under ~/.pulumi
+        "HOME": str(home),
+        # `pulumi login --local` means the passwd entry's ~/.pulumi (not $HOME's); the variable
+        # overrides it, as it would for a user, so no run shares state with another.
+        "PULUMI_BACKEND_URL": f"file://{tmp_path / 'state'}",
         "XDG_CACHE_HOME": cache,  # the machine's toolchain build, pip and Go caches
         "SITE_VPN_UPSTREAM": str(
             os.environ.get("SITE_VPN_UPSTREAM", ROOT.parent / "shared" / "upstream")
@@ -77,8 +81,9 @@ def test_the_readme_deploys_as_written(cloud, toolchain, tmp_path):
         os.killpg(proc.pid, signal.SIGKILL)
         out, _ = proc.communicate()
         raise AssertionError(f"the README's commands ran past 20 minutes:\n{out[-4000:]}") from None
+    (tmp_path / "readme-workflow.log").write_text(out)  # the whole transcript, for a failure
     try:
-        assert proc.returncode == 0, out[-4000:]
+        assert proc.returncode == 0, f"exit {proc.returncode}:\n{out[-4000:]}"
         assert re.search(r'\["198\.51\.100\.\d+",\s*"198\.51\.100\.\d+"\]', out), out[-2000:]
         assert "site-vpn@v0.1.0" in out  # the pack ran in preview and up
         assert PSK not in out
