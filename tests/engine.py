@@ -3,8 +3,9 @@ builds from released source, run as a user would (file backend, passphrase secre
 project's own PULUMI_HOME with the providers installed, no plugin downloads), against the
 suite's cloud with one user's openrc values.
 
-Every CLI call has a deadline and its whole process group is killed at it, so a hang of the
-engine fails one test with the CLI's output instead of stopping the run.
+Every CLI call runs in a session of its own with a deadline: at the deadline, and when the CLI
+has exited, whatever still runs in that session is killed, so a hang of the engine fails one
+test with the CLI's output instead of stopping the run, and no plugin outlives its call.
 """
 
 import json
@@ -85,6 +86,21 @@ def engine_env(state: Path, openrc: Mapping[str, str] | None = None) -> dict[str
     return env | dict(openrc or {})
 
 
+def end_session(sid: int) -> None:
+    """Kill whatever still runs in session ``sid`` (a CLI call's own session): `pulumi package
+    add` leaves the language host it started running in a process group of its own."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        if int(fields[3]) == sid:  # the fields after "(comm)": state, ppid, pgrp, session
+            try:
+                os.kill(int(stat.parent.name), signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
 def run_cli(
     args: Sequence[str],
     *,
@@ -110,11 +126,13 @@ def run_cli(
     try:
         out, err = proc.communicate(stdin, timeout=timeout)
     except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
+        end_session(proc.pid)
         out, err = proc.communicate()
         raise EngineError(
             f"pulumi {' '.join(args)} ran past {timeout:.0f} s and was killed\n{out}\n{err}"
         ) from None
+    finally:
+        end_session(proc.pid)  # nothing the CLI started outlives the call
     result = Result(list(args), proc.returncode, out, err, time.monotonic() - started)
     if check and proc.returncode != 0:
         raise EngineError(f"pulumi {' '.join(args)} exited {proc.returncode}\n{out}\n{err}")

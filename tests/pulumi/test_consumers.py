@@ -6,6 +6,7 @@ the Python provider infers, then `pulumi up` deploys into the suite's cloud as t
 import os
 import shutil
 import subprocess
+from pathlib import Path
 
 from tests.conftest import ROOT
 from tests.engine import Engine, run_cli
@@ -22,6 +23,18 @@ def _consumer(engine: Engine, example: str, stack_name: str):
     return stack
 
 
+def processes_in(folder) -> list[str]:
+    """Command lines of the processes whose working directory is inside ``folder``."""
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if Path(os.readlink(proc / "cwd")).is_relative_to(folder):
+                found.append((proc / "cmdline").read_bytes().replace(b"\0", b" ").decode())
+        except OSError:
+            continue  # ended meanwhile, or not ours to read
+    return found
+
+
 def _deploys_and_destroys(stack, session, members: int) -> None:
     try:
         stack.up(timeout=900)
@@ -35,6 +48,8 @@ def _deploys_and_destroys(stack, session, members: int) -> None:
     finally:
         stack.destroy(timeout=900)
     assert vpn_objects_left(session) == {}
+    # `pulumi package add` leaves its language host running; each CLI call ends its session
+    assert processes_in(stack.workdir) == []
 
 
 def test_yaml_program_adds_the_package_and_deploys(cloud, engine_as):

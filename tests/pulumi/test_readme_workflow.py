@@ -8,10 +8,10 @@ import os
 import re
 import shlex
 import shutil
-import signal
 import subprocess
 
 from tests.conftest import PSK, ROOT
+from tests.engine import end_session
 from tests.neutron.test_deploy import vpn_objects_left
 
 
@@ -78,9 +78,11 @@ def test_the_readme_deploys_as_written(cloud, toolchain, tmp_path):
     try:
         out, _ = proc.communicate(PSK + "\n", timeout=1200)
     except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
+        end_session(proc.pid)
         out, _ = proc.communicate()
         raise AssertionError(f"the README's commands ran past 20 minutes:\n{out[-4000:]}") from None
+    finally:
+        end_session(proc.pid)
     (tmp_path / "readme-workflow.log").write_text(out)  # the whole transcript, for a failure
     try:
         assert proc.returncode == 0, f"exit {proc.returncode}:\n{out[-4000:]}"
