@@ -23,9 +23,10 @@ system-deps:
 	bash .ci/system-deps.sh
 
 # The Pulumi CLI, language hosts and providers, built from ../shared/upstream (toolchain/README.md).
-toolchain: .toolchain/home/plugins/resource-random-v4.21.1/pulumi-resource-random
+# .toolchain/env is written last, once the providers are installed.
+toolchain: .toolchain/env
 
-.toolchain/home/plugins/resource-random-v4.21.1/pulumi-resource-random: toolchain/versions.env toolchain/build.sh
+.toolchain/env: toolchain/versions.env toolchain/build.sh
 	bash toolchain/build.sh
 
 test: lint system-deps toolchain

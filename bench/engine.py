@@ -31,11 +31,6 @@ def timed(call) -> float:
     return call().seconds
 
 
-def median(samples: list[float]) -> float:
-    """The median of a run's samples."""
-    return statistics.median(samples)
-
-
 def previews(engine: Engine, sites: int, repeats: int) -> dict[str, float]:
     """Plan and preview (with and without the pack) of one generated stack, same machine."""
     stack = engine.stack(f"hub{sites}", hub_config(sites))
@@ -47,7 +42,7 @@ def previews(engine: Engine, sites: int, repeats: int) -> dict[str, float]:
             timed(lambda: stack.preview("--policy-pack", str(PACK), timeout=1800))
         )
     steps = stack.preview("--json", timeout=1800).json()["steps"]
-    return {"resources": len(steps) - 1} | {k: median(v) for k, v in figures.items()}
+    return {"resources": len(steps) - 1} | {k: statistics.median(v) for k, v in figures.items()}
 
 
 def up_and_destroy(engine: Engine, sites: int) -> dict[str, float]:

@@ -15,9 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
-import yaml
-
 from bench.sites import hub_config
+from tests.engine import stack_file
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -72,8 +71,7 @@ def large_project(sites: int) -> Path:
     for name in ("components", "policies"):
         os.symlink(ROOT / name, folder / name)
     (folder / "stacks").mkdir()
-    config = {f"site-vpn:{k}": v for k, v in hub_config(sites).items()}
-    (folder / "stacks" / f"Pulumi.hub{sites}.yaml").write_text(yaml.safe_dump({"config": config}))
+    (folder / "stacks" / f"Pulumi.hub{sites}.yaml").write_text(stack_file(hub_config(sites)))
     return folder
 
 

@@ -10,6 +10,7 @@ test with the CLI's output instead of stopping the run, and no plugin outlives i
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -29,15 +30,25 @@ PACK = ROOT / "policies"
 PASSPHRASE = "site-vpn-tests"
 
 
+def pinned() -> dict[str, str]:
+    """toolchain/versions.env (the one place the toolchain's versions live) as a mapping."""
+    text = (ROOT / "toolchain" / "versions.env").read_text()
+    return dict(re.findall(r"^([A-Z_]+)=(\S+)$", text, re.M))
+
+
 class EngineError(AssertionError):
     """A CLI call failed or ran past its deadline; carries what the CLI printed."""
 
 
 def toolchain_missing() -> str | None:
     """Why the real engine cannot run here, or None."""
+    versions = pinned()
     needed = [BIN / "pulumi", BIN / "pulumi-language-python"] + [
         TOOLCHAIN / "home" / "plugins" / f"resource-{name}-v{version}" / f"pulumi-resource-{name}"
-        for name, version in (("openstack", "5.5.1"), ("random", "4.21.1"))
+        for name, version in (
+            ("openstack", versions["OPENSTACK_VERSION"]),
+            ("random", versions["RANDOM_VERSION"]),
+        )
     ]
     for path in needed:
         if not path.exists():
@@ -80,7 +91,6 @@ def engine_env(state: Path, openrc: Mapping[str, str] | None = None) -> dict[str
         "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
         "PULUMI_SKIP_UPDATE_CHECK": "true",
         "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-        "PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK": "true",
         "NO_COLOR": "1",
     }
     return env | dict(openrc or {})
@@ -110,7 +120,7 @@ def run_cli(
     check: bool = True,
     stdin: str | None = None,
 ) -> Result:
-    """Run ``pulumi <args>``; the process group is killed at ``timeout``."""
+    """Run ``pulumi <args>`` in a session of its own, ended at ``timeout`` and on return."""
     argv = [str(CLI), *args]
     started = time.monotonic()
     proc = subprocess.Popen(
@@ -145,10 +155,8 @@ class Resource:
 
     urn: str
     type: str
-    id: str | None
     inputs: dict[str, Any]
     outputs: dict[str, Any]
-    parent: str | None
 
     @property
     def name(self) -> str:
@@ -258,14 +266,7 @@ class Stack:
                 stack_outputs = r.get("outputs", {})
                 continue
             resources.append(
-                Resource(
-                    r["urn"],
-                    r["type"],
-                    r.get("id"),
-                    r.get("inputs", {}),
-                    r.get("outputs", {}),
-                    r.get("parent"),
-                )
+                Resource(r["urn"], r["type"], r.get("inputs", {}), r.get("outputs", {}))
             )
         return State(resources, stack_outputs)
 

@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 
 from tests.conftest import ROOT
-from tests.engine import Engine, run_cli
+from tests.engine import Engine, pinned, run_cli
 from tests.neutron.test_deploy import vpn_objects_left
 
 COMPONENTS = ROOT / "components"
@@ -72,7 +72,10 @@ def test_go_program_adds_the_package_and_deploys(cloud, engine_as, existing_vpc)
     stack = _consumer(engine, "go-consumer", "go")
     # package add records the SDK's replace line; the program keeps the engine's SDK release.
     go = {"cwd": stack.workdir, "env": engine.env, "capture_output": True, "text": True}
-    for args in (["get", "github.com/pulumi/pulumi/sdk/v3@v3.259.0"], ["mod", "tidy"]):
+    for args in (
+        ["get", f"github.com/pulumi/pulumi/sdk/v3@v{pinned()['PULUMI_VERSION']}"],
+        ["mod", "tidy"],
+    ):
         done = subprocess.run(["go", *args], timeout=600, **go)
         assert done.returncode == 0, done.stderr
     assert "=> ./sdks/sitevpn" in (stack.workdir / "go.mod").read_text()

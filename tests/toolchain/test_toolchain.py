@@ -2,22 +2,15 @@
 ones toolchain/versions.env names and pyproject.toml pins for the Python SDKs, and its
 providers are installed in the project's PULUMI_HOME (the engine never downloads one)."""
 
-import re
 from importlib import metadata
 
 import pytest
 
 from sitevpn.plan import make_plan
 from tests.conftest import PSK, ROOT, stack_config
-from tests.engine import BIN, Engine, run_cli, toolchain_missing
+from tests.engine import BIN, Engine, pinned, run_cli, toolchain_missing
 
 pytestmark = pytest.mark.pulumi
-
-
-def pinned() -> dict[str, str]:
-    """toolchain/versions.env as a mapping."""
-    text = (ROOT / "toolchain" / "versions.env").read_text()
-    return dict(re.findall(r"^([A-Z_]+)=(\S+)$", text, re.M))
 
 
 @pytest.fixture(scope="module")
