@@ -23,6 +23,7 @@ ACTIVE_TIMEOUT = 240
 # The agent re-renders and reloads a router once per connection change: more sites, longer.
 CHARON_TIMEOUT = 180
 CHARON_TIMEOUT_PER_SITE = 20
+ADDRESS_TIMEOUT = 420
 FIGURES: dict[str, list[float]] = {}
 
 
@@ -180,16 +181,25 @@ class Deployment:
             self.waited[router] = self.cloud.wait_for_charon(router, ids, timeout)
         record("deploy_to_cloud_charon", max(self.waited.values()))
         # The agent may start charon before the router's qr- address is configured; the
-        # userspace IPsec then cannot route the traffic selectors (TS_UNACCEPTABLE).
+        # userspace IPsec then cannot route the traffic selectors (TS_UNACCEPTABLE) until it is.
+        # Seen on a cold cloud: a new router's first update spends ~4 min in the VPN extension
+        # (13 connections, each a few rootwrap calls) while the interface's update waits behind.
         local = [IPNetwork(str(s["cidr"])) for s in self.values["vpc"]["subnets"]]
-        deadline = time.monotonic() + 60
+        started = time.monotonic()
+        deadline = started + ADDRESS_TIMEOUT
         for router in by_router:
-            while time.monotonic() < deadline:
+            while True:
                 shown = self.cloud.router_exec(router, "ip", "-o", "-4", "addr", check=False).stdout
                 have = [IPAddress(w.split("/")[0]) for w in shown.split() if "/" in w]
                 if all(any(a in net for a in have) for net in local):
                     break
-                time.sleep(0.3)
+                if time.monotonic() > deadline:
+                    raise AssertionError(
+                        f"router {router} has no address in {local} after {ADDRESS_TIMEOUT} s:\n"
+                        + shown
+                    )
+                time.sleep(0.5)
+        record("charon_to_router_addresses", time.monotonic() - started)
         # The driver brings every connection up itself (`ipsec stroke up-nb`); with no customer
         # yet, each attempt gives up after the operator's retransmits (3.8 s). Starting the
         # customer only then keeps the two sides from racing to create the same CHILD_SAs.

@@ -179,7 +179,7 @@ def selections(log: str, connection_id: str) -> list[tuple[list[str], str]]:
 def telling(log: str, name: str) -> str:
     """The lines of a charon log about one connection that say why it failed."""
     ids = {m.group(1) for m in re.finditer(rf"<{re.escape(name)}\|(\d+)>", log)}
-    keep = re.compile(r"proposal|NO_PROP|TS_UN|fail|unsupport|unable|AUTH_FAILED|INVALID")
+    keep = re.compile(r"proposal|NO_PROP|TS_UN|fail|unsupport|unable|route|AUTH_FAILED|INVALID")
     lines = [
         line
         for line in log.splitlines()
