@@ -50,6 +50,7 @@ class Registration:
     delete_before_replace: bool | None = None
     """None when the program left the option unset (the engine's goal holds a *bool)."""
     ignore_changes: list[str] = field(default_factory=list)
+    replace_on_changes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -221,6 +222,7 @@ class RecordingMonitor(sdk.MockMonitor):
                 else None
             ),
             ignore_changes=list(request.ignoreChanges),
+            replace_on_changes=list(request.replaceOnChanges),
         )
         self.capture.resources.append(reg)
         self._registered[urn] = reg

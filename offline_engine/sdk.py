@@ -13,6 +13,7 @@ from typing import Any
 from pulumi.runtime import config as _config
 from pulumi.runtime import mocks as _mocks
 from pulumi.runtime import settings as _settings
+from pulumi.runtime.proto import resource_pb2_grpc as _resource_grpc
 from pulumi.runtime.stack import run_in_stack as _run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
@@ -52,6 +53,12 @@ def install(
     # set_mocks made a throwaway root stack; the program runs under a real one.
     _settings.ROOT.set(None)
     _settings.SETTINGS.outputs.clear()
+
+
+def engine_runs_hooks() -> bool:
+    """Whether the program talks to a real engine's resource monitor (which calls resource
+    hooks back); under the offline engine or unit-test mocks it does not."""
+    return isinstance(_settings.SETTINGS.monitor, _resource_grpc.ResourceMonitorStub)
 
 
 def reset_root() -> None:

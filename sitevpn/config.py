@@ -467,6 +467,18 @@ class SecurityGroupConfig(_Model):
     """Id of the group (otherwise looked up by name)."""
 
 
+class RolloutConfig(_Model):
+    """Day-2 changes: connection 2 of a pair waits until connection 1 carries again."""
+
+    timeout_seconds: Annotated[int, Strict(), Field(ge=10, le=86400)] = (
+        defaults.ROLLOUT_TIMEOUT_SECONDS
+    )
+    """Longest wait for connection 1 after its change; then the update stops, connection 2
+    untouched."""
+    settle_seconds: Annotated[int, Strict(), Field(ge=0, le=3600)] = defaults.ROLLOUT_SETTLE_SECONDS
+    """How long an updated connection 1 must stay ACTIVE (at least the cloud's status interval)."""
+
+
 class StackConfig(_Model):
     """Everything under the ``site-vpn:`` namespace of a stack file, except the secret PSK."""
 
@@ -486,6 +498,8 @@ class StackConfig(_Model):
     """MTU of the site connections."""
     security_groups: list[SecurityGroupConfig] = []
     """Security groups to open for every remote subnet, both directions."""
+    rollout: RolloutConfig = RolloutConfig()
+    """How day-2 changes move through each pair."""
 
     @field_validator("sites")
     @classmethod

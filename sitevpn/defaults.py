@@ -39,6 +39,11 @@ DPD = {
     "timeout_seconds": 120,
 }
 MTU = 1500
+# Day 2 (sitevpn/rollout.py): how long connection 2 waits for connection 1 to carry again, and
+# how long an updated connection 1 must stay ACTIVE (neutron-vpnaas's agent reports a tunnel's
+# status every ipsec_status_check_interval, 60 s by default).
+ROLLOUT_TIMEOUT_SECONDS = 900
+ROLLOUT_SETTLE_SECONDS = 60
 
 # Generated PSKs: long, and drawn only from the specials the reference documents allow.
 PSK_LENGTH = 32

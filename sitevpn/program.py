@@ -15,6 +15,8 @@ from sitevpn.config import (
     StackConfig,
     load_stack_config,
 )
+from sitevpn.readiness import RolloutSettings
+from sitevpn.rollout import Rollout
 from sitevpn.site_vpn import SiteVpn, SiteVpnArgs
 from sitevpn.vpc import Vpc
 
@@ -100,7 +102,16 @@ def build(cfg: StackConfig, name: str = "site-vpn") -> SiteVpn:
     # Declared CIDRs that disagree with OpenStack stop the deployment before anything of the
     # VPN is registered: the component waits for every check.
     gate = pulumi.Output.all(*drift).apply(lambda _: []) if drift else None
-    return SiteVpn(name, args, opts=pulumi.ResourceOptions(depends_on=gate))
+    return SiteVpn(name, args, opts=pulumi.ResourceOptions(depends_on=gate), rollout=_rollout(cfg))
+
+
+def _rollout(cfg: StackConfig) -> Rollout | None:
+    """The day-2 hooks, for ``pulumi up`` by the engine only: a preview changes nothing to wait
+    for, and the offline engine runs no hooks."""
+    if pulumi.runtime.is_dry_run() or not sdk.engine_runs_hooks():
+        return None
+    settings = RolloutSettings(cfg.rollout.timeout_seconds, cfg.rollout.settle_seconds)
+    return Rollout(pulumi.get_stack(), settings)
 
 
 def _permission_checks(cfg: StackConfig) -> list[pulumi.Output[None]]:

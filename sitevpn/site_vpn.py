@@ -11,6 +11,7 @@ from sitevpn.customer_gateway import CustomerGateway
 from sitevpn.design import resolve_site, with_gateway_ips
 from sitevpn.device_config import render_swanctl
 from sitevpn.enums import HaMode
+from sitevpn.rollout import Rollout
 from sitevpn.topology import cidr_slug, refuse_name_clashes
 from sitevpn.vpn_connection_pair import (
     DpdArgs,
@@ -119,7 +120,14 @@ class SiteVpn(pulumi.ComponentResource):
     device_configs: pulumi.Output[dict[str, str]]
     """Per site, the customer device's strongSwan swanctl.conf (secret: it holds the PSK)."""
 
-    def __init__(self, name: str, args: SiteVpnArgs, opts: pulumi.ResourceOptions | None = None):
+    def __init__(
+        self,
+        name: str,
+        args: SiteVpnArgs,
+        opts: pulumi.ResourceOptions | None = None,
+        rollout: Rollout | None = None,
+    ):
+        """``rollout``: hold each pair's connection 2 until connection 1 carries again."""
         groups = args.get("security_group_ids", {})
         refuse_name_clashes(
             f"SiteVpn {name}",
@@ -186,7 +194,12 @@ class SiteVpn(pulumi.ComponentResource):
             psk = site.get("psk", args.get("psk"))
             if psk is not None:
                 pair_args["psk"] = psk
-            pair = VpnConnectionPair(f"{role}-pair", pair_args, opts=child)
+            pair = VpnConnectionPair(
+                f"{role}-pair",
+                pair_args,
+                opts=child,
+                rollout=rollout.for_site(site["name"]) if rollout else None,
+            )
             self.customer_gateways[site["name"]] = customer
             self.pairs[site["name"]] = pair
             device_configs[site["name"]] = pulumi.Output.all(gateway.public_ips, pair.psk).apply(

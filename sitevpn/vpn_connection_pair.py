@@ -1,7 +1,7 @@
 """VpnConnectionPair: two site connections that share one IKE policy, IPsec policy and PSK."""
 
-from collections.abc import Sequence
-from typing import NotRequired, TypedDict
+from collections.abc import Awaitable, Sequence
+from typing import NotRequired, TypedDict, TypeVar
 
 import pulumi
 import pulumi_openstack as openstack
@@ -20,7 +20,10 @@ from sitevpn.enums import (
     Phase1Mode,
     TransformProtocol,
 )
+from sitevpn.rollout import SiteRollout
 from sitevpn.topology import PAIR_ROLES
+
+T = TypeVar("T")
 
 
 class IkePolicyArgs(TypedDict, total=False):
@@ -142,8 +145,13 @@ class VpnConnectionPair(pulumi.ComponentResource):
     """The shared pre-shared key (secret)."""
 
     def __init__(
-        self, name: str, args: VpnConnectionPairArgs, opts: pulumi.ResourceOptions | None = None
+        self,
+        name: str,
+        args: VpnConnectionPairArgs,
+        opts: pulumi.ResourceOptions | None = None,
+        rollout: SiteRollout | None = None,
     ):
+        """``rollout``: hold connection 2 until connection 1 carries again (``pulumi up``)."""
         super().__init__("sitevpn:index:VpnConnectionPair", name, {}, opts)
         connections = list(args["connections"])
         if len(connections) != 2:
@@ -160,6 +168,10 @@ class VpnConnectionPair(pulumi.ComponentResource):
         if refused:
             raise ValueError(f"VpnConnectionPair {name}: " + "; ".join(refused))
         crypto = resolve_crypto(ike, ipsec, dpd)
+        # Neutron refuses any update of a policy a connection uses (409 IKEPolicyInUse), so a
+        # crypto change makes a new policy, moves the connections (one at a time, below) and
+        # deletes the old policy last, once nothing uses it.
+        versioned = pulumi.ResourceOptions(parent=self, replace_on_changes=["*"])
         ike_policy = openstack.vpnaas.IkePolicy(
             f"{name}-ike",
             name=f"{name}-ike",
@@ -169,7 +181,7 @@ class VpnConnectionPair(pulumi.ComponentResource):
             pfs=crypto.ike["dh_group"],
             phase1_negotiation_mode=crypto.ike["phase1_mode"],
             lifetimes=[{"units": "seconds", "value": crypto.ike["lifetime_seconds"]}],
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=versioned,
         )
         ipsec_policy = openstack.vpnaas.IpSecPolicy(
             f"{name}-ipsec",
@@ -180,7 +192,7 @@ class VpnConnectionPair(pulumi.ComponentResource):
             transform_protocol=crypto.ipsec["transform"],
             encapsulation_mode=crypto.ipsec["encapsulation"],
             lifetimes=[{"units": "seconds", "value": crypto.ipsec["lifetime_seconds"]}],
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=versioned,
         )
         psk = args.get("psk")
         if psk is None:
@@ -218,12 +230,22 @@ class VpnConnectionPair(pulumi.ComponentResource):
                     customerAddress=customer,
                 )
             )
-            # Connection 2 waits for connection 1, so an update or replacement never takes
-            # both tunnels down at once.
+            # Connection 2 waits for connection 1 (and with ``rollout``, for connection 1 to carry
+            # again), so an update or replacement never takes both tunnels down at once. A
+            # replaced connection goes before its successor comes: two connections of one peer
+            # on one router would both bring up the same traffic selectors.
+            resource_name = f"{name}-{role.key}"
+            after: pulumi.Input = built[-1:]
+            if rollout and built:
+                after = pulumi.Output.all(built[0].id, spec["vpnservice_id"]).apply(
+                    lambda v, first=built[0], second=resource_name: _then(
+                        rollout.gate(f"{name}-conn1", second, v[1]), [first]
+                    )
+                )
             built.append(
                 openstack.vpnaas.SiteConnection(
-                    f"{name}-{role.key}",
-                    name=f"{name}-{role.key}",
+                    resource_name,
+                    name=resource_name,
                     description=f"{role.role} connection {role.key} of {name}",
                     vpnservice_id=spec["vpnservice_id"],
                     ikepolicy_id=ike_policy.id,
@@ -238,7 +260,11 @@ class VpnConnectionPair(pulumi.ComponentResource):
                     mtu=resolve_mtu(args.get("mtu")),
                     dpds=dpds,
                     opts=pulumi.ResourceOptions(
-                        parent=self, additional_secret_outputs=["psk"], depends_on=built[-1:]
+                        parent=self,
+                        additional_secret_outputs=["psk"],
+                        depends_on=after,
+                        delete_before_replace=True,
+                        hooks=rollout.hooks(len(built), resource_name) if rollout else None,
                     ),
                 )
             )
@@ -258,3 +284,9 @@ class VpnConnectionPair(pulumi.ComponentResource):
                 "psk": self.psk,
             }
         )
+
+
+async def _then(gate: Awaitable[None], value: T) -> T:
+    """``value`` once ``gate`` passed (raises what the gate raises)."""
+    await gate
+    return value

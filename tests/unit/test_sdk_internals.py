@@ -9,6 +9,7 @@ import pytest
 from packaging.requirements import Requirement
 from pulumi.runtime import config, mocks, settings, stack, sync_await
 
+from offline_engine import sdk
 from tests.conftest import ROOT
 
 DEPENDENCIES = {
@@ -33,6 +34,9 @@ def test_config_internals():
 
 def test_runtime_internals():
     assert hasattr(settings.ROOT, "set") and hasattr(settings.SETTINGS, "outputs")
+    assert hasattr(settings.SETTINGS, "monitor") and isinstance(
+        sdk._resource_grpc.ResourceMonitorStub, type
+    )
     assert callable(stack.run_in_stack) and callable(sync_await._sync_await)
     assert {"RegisterResource", "RegisterResourceOutputs", "Invoke"} <= set(dir(mocks.MockMonitor))
     assert hasattr(mocks.MockMonitor, "ResourceRegistration")

@@ -1,0 +1,28 @@
+"""The options that make day-2 changes deployable, as the program registers them (the real
+engine's behaviour with them is tests/e2e/test_day2.py)."""
+
+import pytest
+
+from offline_engine import runtime
+
+CONNECTION = "openstack:vpnaas/siteConnection:SiteConnection"
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_crypto_is_replaced_and_connections_go_before_their_successors(
+    run_program, dev, prod, stack
+):
+    capture: runtime.Capture = run_program({"dev": dev, "prod": prod}[stack])
+    policies = capture.of_type("openstack:vpnaas/ikePolicy:IkePolicy") + capture.of_type(
+        "openstack:vpnaas/ipSecPolicy:IpSecPolicy"
+    )
+    assert policies
+    # Neutron refuses updates of a policy in use: any change makes a new one
+    assert all(p.replace_on_changes == ["*"] for p in policies)
+    connections = capture.of_type(CONNECTION)
+    assert connections and all(c.delete_before_replace is True for c in connections)
+    # connection 2 of each pair is registered after, and depends on, connection 1
+    by_name = {c.name: c for c in connections}
+    for name, conn in by_name.items():
+        if name.endswith("-conn2"):
+            assert by_name[name[: -len("2")] + "1"].urn in conn.dependencies
