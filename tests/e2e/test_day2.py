@@ -1,0 +1,426 @@
+"""Day 2 through the real engine: changes to a live stack, one tunnel at a time, and Pulumi's
+state never claims what Neutron does not hold.
+
+One deployment (dev, active-active) with the customer device up and a monitor sampling, every
+0.3 s, which of the device's CHILD_SAs are installed and whether a ping crosses from the VPC to
+the on-premises host. Each change is the stack file edited and ``pulumi up`` with the engine's
+event log; asserted per change: the engine's steps and their order, Neutron's final state, no
+moment with neither tunnel of the pair established, and a following preview with no changes.
+The figures go to the terminal summary and ``docs/day2.md``.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.cloud.client import Session
+from tests.e2e.conftest import PSK, attach, bring_up, e2e_values, record
+from tests.engine import CLI, end_session
+
+pytestmark = pytest.mark.day2
+
+# The lab's agent reports statuses every 5 s (ipsec_status_check_interval).
+ROLLOUT = {"timeoutSeconds": 240, "settleSeconds": 10}
+CHILDREN = ("dc1-conn1", "dc1-conn2")
+TABLE: list[tuple[str, str, str, str]] = []
+
+
+class Background:
+    """A loop in a thread for the length of a ``with`` block; an exception in it fails the
+    test at the block's end (a dead thread must not look like a quiet one)."""
+
+    def __enter__(self):
+        self._stop = threading.Event()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._guarded, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(timeout=60)
+        if self._error is not None and exc[0] is None:
+            raise AssertionError(f"{type(self).__name__} failed") from self._error
+
+    def _guarded(self) -> None:
+        try:
+            self._run()
+        except BaseException as error:
+            self._error = error
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
+
+@dataclass
+class Monitor(Background):
+    """Samples the customer device's CHILD_SAs and a VPC -> on-prem ping in a thread."""
+
+    lab: object
+    samples: list[tuple[float, frozenset[str], bool]] = field(default_factory=list)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            children = frozenset(c for c in self.lab.child_sas() if c in CHILDREN)
+            ping = self.lab.ping("vpc", wait=0.3)
+            self.samples.append((time.monotonic(), children, ping))
+            time.sleep(0.3)
+
+    def longest(self, down) -> float:
+        """Longest stretch of samples for which ``down(children, ping)`` held."""
+        worst, since = 0.0, None
+        for t, children, ping in self.samples:
+            if down(children, ping):
+                since = t if since is None else since
+                worst = max(worst, t - since)
+            else:
+                since = None
+        return worst
+
+    def gaps(self) -> dict[str, float]:
+        """Per tunnel, for the pair (neither tunnel), and for traffic on the VPC's route."""
+        out = {c: self.longest(lambda ch, _, c=c: c not in ch) for c in CHILDREN}
+        out["pair"] = self.longest(lambda ch, _: not ch)
+        out["ping"] = self.longest(lambda _, ping: not ping)
+        return out
+
+
+def set_values(stack, values: dict) -> None:
+    """Rewrite the stack file's site-vpn settings, keeping the secret PSK and its salt."""
+    path = stack.workdir / "stacks" / f"Pulumi.{stack.name}.yaml"
+    doc = yaml.safe_load(path.read_text())
+    config = {k: v for k, v in doc["config"].items() if not k.startswith("site-vpn:")}
+    config["site-vpn:psk"] = doc["config"]["site-vpn:psk"]
+    config.update({f"site-vpn:{k}": v for k, v in values.items()})
+    doc["config"] = config
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+
+
+@dataclass
+class Run:
+    """One ``pulumi up`` with its event log."""
+
+    returncode: int
+    output: str
+    events: list[dict]
+    seconds: float
+
+    def steps(self) -> list[tuple[str, str, str, int]]:
+        """(phase, op, resource name, timestamp) in engine order; refresh and same left out."""
+        out = []
+        for e in self.events:
+            for kind, phase in (
+                ("resourcePreEvent", "pre"),
+                ("resOutputsEvent", "done"),
+                ("resOpFailedEvent", "failed"),
+            ):
+                if kind in e:
+                    meta = e[kind]["metadata"]
+                    if meta["op"] not in ("same", "refresh", "read"):
+                        name = meta["urn"].rsplit("::", 1)[-1]
+                        out.append((phase, meta["op"], name, e.get("timestamp", 0)))
+        return out
+
+    def index(self, phase: str, op: str, name: str) -> int:
+        """Position of a step (ValueError when the engine did not take it)."""
+        for i, (p, o, n, _) in enumerate(self.steps()):
+            if (p, o, n) == (phase, op, name):
+                return i
+        raise ValueError(f"no {phase} {op} of {name} in {self.steps()}")
+
+    def at(self, phase: str, op: str, name: str) -> int:
+        """Timestamp (s) of a step."""
+        return self.steps()[self.index(phase, op, name)][3]
+
+
+def up(stack, log: Path, kill_after=None, timeout: float = 900) -> Run:
+    """``pulumi up`` with ``--event-log``; with ``kill_after(events)``, SIGKILL the CLI as soon
+    as that returns true (an update interrupted half-way)."""
+    log.unlink(missing_ok=True)
+    started = time.monotonic()
+    argv = [str(CLI), "up", "--yes", "--non-interactive", "--skip-preview", "--stack", stack.name]
+    proc = subprocess.Popen(
+        [*argv, "--event-log", str(log)],
+        cwd=stack.workdir,
+        # --event-log (what the Automation API reads) is offered with debug commands on
+        env=dict(stack.env) | {"PULUMI_DEBUG_COMMANDS": "true"},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        if kill_after is not None:
+            while proc.poll() is None and time.monotonic() - started < timeout:
+                if kill_after(read_events(log)):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    break
+                time.sleep(0.2)
+        out, _ = proc.communicate(timeout=timeout)
+    finally:
+        end_session(proc.pid)
+    return Run(proc.returncode, out, read_events(log), time.monotonic() - started)
+
+
+@dataclass
+class Operator(Background):
+    """The customer's network engineer during a crypto change, as the update's message asks:
+    once the cloud replaced connection N, re-establish tunnel N on the device until the cloud
+    reports the new connection ACTIVE. (The driver reloads charon, which keeps the old SAs, so
+    the new connection comes up only on a negotiation after the agent loaded it, a moment the
+    device cannot see.)"""
+
+    lab: object
+    log: Path
+    deployment: object
+    done: dict[str, int] = field(default_factory=dict)
+    """tunnel -> re-establishments it took."""
+
+    def _replaced(self) -> list[str]:
+        out = []
+        for e in read_events(self.log):
+            meta = e.get("resOutputsEvent", {}).get("metadata", {})
+            child = meta.get("urn", "").rsplit("::", 1)[-1].replace("site-vpn-dc1-pair-", "dc1-")
+            if meta.get("op") == "create-replacement" and child in CHILDREN:
+                out.append(child)
+        return out
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            for child in self._replaced():
+                if child in self.done and self.done[child] < 0:
+                    continue  # ACTIVE already
+                name = child.replace("dc1-", "site-vpn-dc1-pair-")
+                found = self.deployment.session.list("vpn/ipsec-site-connections", f"name={name}")
+                if [c["status"] for c in found] == ["ACTIVE"]:
+                    self.done[child] = -abs(self.done.get(child, 0))
+                    continue
+                self.done[child] = self.done.get(child, 0) + 1
+                self.lab.swanctl("--terminate", "--ike", child, check=False)
+                self.lab.swanctl("--initiate", "--child", child, "--timeout", "10", check=False)
+                self._stop.wait(8)
+            self._stop.wait(0.5)
+
+    def attempts(self) -> dict[str, int]:
+        """Re-establishments per tunnel until the cloud reported it ACTIVE."""
+        return {k: abs(v) for k, v in self.done.items()}
+
+
+def read_events(log: Path) -> list[dict]:
+    """The engine's events written so far (a line being written is left for later)."""
+    if not log.exists():
+        return []
+    events = []
+    for line in log.read_text().splitlines():
+        try:
+            events.append(json.loads(line))
+        except json.JSONDecodeError:
+            break
+    return events
+
+
+def pending(stack) -> bool:
+    """Whether a preview (which refreshes first: Pulumi.yaml) shows changes."""
+    result = stack.preview("--expect-no-changes", check=False)
+    return result.returncode != 0
+
+
+def connections(d) -> list[dict]:
+    """Neutron's view of dc1's two connections, by name."""
+    found = {c["name"]: c for c in d.session.list("vpn/ipsec-site-connections")}
+    return [found[f"site-vpn-dc1-pair-conn{i}"] for i in (1, 2)]
+
+
+def ike_policy(d, connection: dict) -> dict:
+    """The IKE policy a connection uses."""
+    return d.session.show("vpn/ikepolicies", connection["ikepolicy_id"])
+
+
+def row(change: str, steps: str, neutron: str, gaps: dict[str, float]) -> None:
+    """One line of the traffic-gap table."""
+    gap = (
+        f"pair {gaps['pair']:.1f} s; conn1 {gaps['dc1-conn1']:.1f} s, conn2 "
+        f"{gaps['dc1-conn2']:.1f} s; ping on the VPC route {gaps['ping']:.1f} s"
+    )
+    TABLE.append((change, steps, neutron, gap))
+    print(f"\n{change} | {steps} | {neutron} | {gap}")
+
+
+def test_day2_changes_move_one_tunnel_at_a_time(cloud, deploy, lab, tmp_path):
+    values = e2e_values("dev") | {"rollout": dict(ROLLOUT)}
+    d = deploy(values, "dev")
+    stack = d.engine_stack
+    attach(lab, d, ["dc1"])
+    assert bring_up(lab, d, ["dc1"]) is not None, lab.diagnose()
+    cloud.wait_for_status(d.connection_ids("dc1"), "ACTIVE", 240)
+    log = tmp_path / "events.jsonl"
+    pair = "site-vpn-dc1-pair"
+    conn1, conn2, ike = f"{pair}-conn1", f"{pair}-conn2", f"{pair}-ike"
+
+    # 1. Crypto is versioned, not edited: a new IKE policy, connection 1 moved (deleted, then
+    # created: never two connections of one peer on one router), connection 2 only once
+    # connection 1 carries again, the old policy deleted last. Neutron's 409 is never hit.
+    before = connections(d)
+    old_policy = before[0]["ikepolicy_id"]
+    values["ike"] = {"lifetimeSeconds": 28800}
+    set_values(stack, values)
+    with Monitor(lab) as m, Operator(lab, log, d) as operator:
+        run = up(stack, log)
+        time.sleep(3)
+    assert run.returncode == 0, run.output
+    assert set(operator.attempts()) == set(CHILDREN), operator.attempts()
+    assert "re-establish tunnel 1 on the customer device" in run.output
+    assert "409" not in run.output and "InUse" not in run.output
+    assert PSK not in log.read_text()
+    i = run.index
+    assert i("done", "create-replacement", ike) < i("pre", "delete-replaced", conn1)
+    assert i("done", "delete-replaced", conn1) < i("pre", "create-replacement", conn1)
+    assert i("done", "create-replacement", conn1) < i("pre", "delete-replaced", conn2)
+    assert i("done", "create-replacement", conn2) < i("done", "delete-replaced", ike)
+    after = connections(d)
+    assert {c["ikepolicy_id"] for c in after} == {after[0]["ikepolicy_id"]} != {old_policy}
+    assert ike_policy(d, after[0])["lifetime"] == {"units": "seconds", "value": 28800}
+    assert old_policy not in {p["id"] for p in d.session.list("vpn/ikepolicies")}
+    gaps = m.gaps()
+    assert gaps["pair"] == 0, (gaps, run.steps())
+    assert not pending(stack)
+    row(
+        "IKE lifetime 86400 -> 28800 s",
+        "ike: create-replacement; conn1: delete-replaced, create-replacement; (tunnel 1 "
+        "re-established on the device; conn1 ACTIVE); conn2: delete-replaced, "
+        "create-replacement; old ike: delete-replaced",
+        "both connections on a new IKE policy (28800 s); the old one deleted; no 409; "
+        f"device re-establishments until ACTIVE: {operator.attempts()}",
+        gaps,
+    )
+    record("day2_crypto_up", run.seconds)
+
+    # 2. In-place update (DPD): connection 2 only after connection 1 stayed ACTIVE for the
+    # settle window.
+    values["dpd"] = {"action": "restart", "intervalSeconds": 3, "timeoutSeconds": 9}
+    set_values(stack, values)
+    with Monitor(lab) as m:
+        run = up(stack, log)
+        time.sleep(3)
+    assert run.returncode == 0, run.output
+    assert run.at("pre", "update", conn2) - run.at("done", "update", conn1) >= (
+        ROLLOUT["settleSeconds"] - 1
+    )
+    assert [c["dpd"] for c in connections(d)] == [
+        {"action": "restart", "interval": 3, "timeout": 9}
+    ] * 2
+    gaps = m.gaps()
+    assert gaps["pair"] == 0, gaps
+    assert not pending(stack)
+    row(
+        "DPD 2/6 -> 3/9 s",
+        f"conn1: update; ({ROLLOUT['settleSeconds']} s ACTIVE); conn2: update",
+        "both connections updated in place",
+        gaps,
+    )
+    record("day2_dpd_up", run.seconds)
+
+    # 3. A refused update: Neutron cannot resolve the new peer address (400). The update stops
+    # at connection 1, connection 2 untouched, and the next preview still shows the change.
+    good = values["sites"][0]["customerGateway"]["addresses"]
+    values["sites"][0]["customerGateway"]["addresses"] = ["dc1-vpn.invalid"]
+    set_values(stack, values)
+    with Monitor(lab) as m:
+        run = up(stack, log)
+    assert run.returncode != 0
+    assert ("failed", "update", conn1, run.at("failed", "update", conn1)) in run.steps()
+    assert not any(n == conn2 for _, _, n, _ in run.steps())
+    assert [c["peer_address"] for c in connections(d)] == good * 2
+    assert pending(stack), "after a refused update the preview must still show it"
+    # the control: the same preview without the refresh Pulumi.yaml asks for
+    unrefreshed = stack.preview("--refresh=false", "--expect-no-changes", check=False)
+    without = "says no changes" if unrefreshed.returncode == 0 else "also shows the update"
+    values["sites"][0]["customerGateway"]["addresses"] = good
+    set_values(stack, values)
+    assert up(stack, log).returncode == 0
+    assert not pending(stack)
+    row(
+        "refused update (peer address Neutron cannot resolve)",
+        "conn1: update failed (400); conn2 untouched; the next preview shows the update pending "
+        f"(without the refresh it {without})",
+        "unchanged",
+        m.gaps(),
+    )
+
+    # 4. An update interrupted half-way: the CLI killed while connection 1's change settles.
+    values["dpd"] = {"action": "restart", "intervalSeconds": 4, "timeoutSeconds": 12}
+    set_values(stack, values)
+
+    def conn1_updated(events: list[dict]) -> bool:
+        return any(
+            e.get("resOutputsEvent", {}).get("metadata", {}).get("urn", "").endswith(conn1)
+            and e["resOutputsEvent"]["metadata"]["op"] == "update"
+            for e in events
+        )
+
+    with Monitor(lab) as m:
+        run = up(stack, log, kill_after=conn1_updated)
+        try:
+            assert run.returncode != 0
+            dpds = [c["dpd"]["interval"] for c in connections(d)]
+            assert dpds == [4, 3], dpds  # killed between the two connections
+            assert pending(stack), "after an interrupted update the preview must show the rest"
+            # the killed CLI left its lock: what a user does after an interrupted update
+            locked = up(stack, log)
+            assert locked.returncode != 0 and "pulumi cancel" in locked.output
+        finally:
+            stack.cli("cancel", "--yes", check=False)  # the teardown's destroy needs it too
+        again = up(stack, log)
+        assert again.returncode == 0, again.output
+    assert [c["dpd"]["interval"] for c in connections(d)] == [4, 4]
+    assert not pending(stack)
+    gaps = m.gaps()
+    assert gaps["pair"] == 0, gaps
+    row(
+        "update interrupted (CLI killed after conn1's update)",
+        "conn1: update; (killed); `pulumi cancel`; next up: conn2: update",
+        "conn1 new, conn2 old until the next up; then both new",
+        gaps,
+    )
+
+    # 5. A refused replacement: the project's IKE policy quota is full. Nothing is moved; the
+    # next preview shows the replacement pending; once the quota allows it, `up` completes.
+    admin = Session(cloud.credentials("admin")).login()
+    used = len(d.session.list("vpn/ikepolicies"))
+    project = d.session.project_id
+    admin.neutron("PUT", f"/quotas/{project}", {"quota": {"ikepolicy": used}})
+    values["ike"] = {"lifetimeSeconds": 43200}
+    set_values(stack, values)
+    try:
+        with Monitor(lab) as m:
+            run = up(stack, log)
+        assert run.returncode != 0
+        assert ("failed", "create-replacement", ike) in [s[:3] for s in run.steps()]
+        assert not any(n in (conn1, conn2) for _, _, n, _ in run.steps())
+        assert pending(stack), "after a refused replacement the preview must still show it"
+    finally:
+        admin.neutron("PUT", f"/quotas/{project}", {"quota": {"ikepolicy": -1}})
+    with Operator(lab, log, d):
+        assert up(stack, log).returncode == 0
+    assert ike_policy(d, connections(d)[0])["lifetime"]["value"] == 43200
+    assert not pending(stack)
+    row(
+        "refused replacement (IKE policy quota full)",
+        "ike: create-replacement failed (quota); connections untouched; preview shows it "
+        "pending; after the quota is raised, up completes as in row 1",
+        "unchanged, then new policy",
+        m.gaps(),
+    )
+    Path(os.environ.get("SITE_VPN_DAY2_TABLE", tmp_path / "day2.md")).write_text(
+        "| change | engine steps | Neutron result | longest gap |\n|---|---|---|---|\n"
+        + "".join(f"| {' | '.join(r)} |\n" for r in TABLE)
+    )
