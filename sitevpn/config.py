@@ -437,6 +437,8 @@ class SiteConfig(_Model):
     """Overrides of the stack-wide DPD settings for this site."""
     mtu: Mtu | None = None
     """MTU of this site's connections (default: the stack-wide MTU)."""
+    renamed_from: list[Key] = []
+    """Former keys of this site: a rename keeps every deployed resource (aliases)."""
 
     def args(self) -> dict[str, Any]:
         """This site as the SiteVpn component takes it (``SiteArgs``): overrides only where the
@@ -455,6 +457,8 @@ class SiteConfig(_Model):
                 out[key] = value.model_dump(include=value.model_fields_set)
         if self.mtu is not None:
             out["mtu"] = self.mtu
+        if self.renamed_from:
+            out["renamed_from"] = list(self.renamed_from)
         return out
 
 
@@ -504,7 +508,24 @@ class StackConfig(_Model):
     @field_validator("sites")
     @classmethod
     def _unique_sites(cls, v: list[SiteConfig]) -> list[SiteConfig]:
-        return _unique(v, "name", "site name")
+        _unique(v, "name", "site name")
+        names = {site.name for site in v}
+        former: dict[str, int] = {}
+        for index, site in enumerate(v):
+            for position, old in enumerate(site.renamed_from):
+                if old in names or old in former:
+                    raise PydanticCustomError(
+                        "renamed_from",
+                        "'{old}' is {what}; a former key belongs to one site and no current one",
+                        {
+                            "old": old,
+                            "what": "a current site" if old in names else "claimed twice",
+                            "loc": (index, "renamedFrom", position),
+                            "value": old,
+                        },
+                    )
+                former[old] = index
+        return v
 
     @field_validator("security_groups")
     @classmethod

@@ -62,6 +62,8 @@ class SiteArgs(TypedDict):
     """MTU of this site's connections."""
     psk: NotRequired[pulumi.Input[str]]
     """This site's pre-shared key (default: the shared PSK, else a generated one)."""
+    renamed_from: NotRequired[Sequence[str]]
+    """Former keys of this site: a rename keeps every deployed resource (aliases)."""
 
 
 class SiteVpnArgs(TypedDict):
@@ -164,11 +166,14 @@ class SiteVpn(pulumi.ComponentResource):
                 stack_wide=stack_wide,
             )
             gateway_spec = site["customer_gateway"]
+            # A renamed site keeps its resources: each per-site resource is aliased to its
+            # former name; the components' children (named after them) inherit the alias.
+            former = [f"{name}-{old}" for old in site.get("renamed_from", [])]
             customer = CustomerGateway(
                 f"{role}-cgw",
                 {"addresses": list(gateway_spec["addresses"]), "subnets": site["subnets"]}
                 | ({"ike_id": gateway_spec["ike_id"]} if gateway_spec.get("ike_id") else {}),
-                opts=child,
+                opts=_renamed(child, former, "-cgw"),
             )
             connections = [
                 {
@@ -197,7 +202,7 @@ class SiteVpn(pulumi.ComponentResource):
             pair = VpnConnectionPair(
                 f"{role}-pair",
                 pair_args,
-                opts=child,
+                opts=_renamed(child, former, "-pair"),
                 rollout=rollout.for_site(site["name"]) if rollout else None,
             )
             self.customer_gateways[site["name"]] = customer
@@ -209,7 +214,12 @@ class SiteVpn(pulumi.ComponentResource):
                 )
             )
             for group_key, group_id in groups.items():
-                self._open_group(f"{role}-{group_key}", group_id, site["subnets"])
+                self._open_group(
+                    f"{role}-{group_key}",
+                    group_id,
+                    site["subnets"],
+                    [f"{old}-{group_key}" for old in former],
+                )
             summaries.append(
                 pair.connection_ids.apply(
                     lambda ids, site=site: {
@@ -238,16 +248,33 @@ class SiteVpn(pulumi.ComponentResource):
             }
         )
 
-    def _open_group(self, prefix: str, group_id: pulumi.Input[str], cidrs: Sequence[str]) -> None:
+    def _open_group(
+        self,
+        prefix: str,
+        group_id: pulumi.Input[str],
+        cidrs: Sequence[str],
+        former: Sequence[str] = (),
+    ) -> None:
         """Let a remote subnet reach the VPC's servers and be reached from them."""
         for cidr in cidrs:
             for direction in ("ingress", "egress"):
+                suffix = f"-{direction}-{cidr_slug(cidr)}"
                 openstack.networking.SecGroupRule(
-                    f"{prefix}-{direction}-{cidr_slug(cidr)}",
+                    f"{prefix}{suffix}",
                     description=f"site-vpn: {direction} {cidr}",
                     direction=direction,
                     ethertype="IPv4",
                     remote_ip_prefix=cidr,
                     security_group_id=group_id,
-                    opts=pulumi.ResourceOptions(parent=self),
+                    opts=_renamed(pulumi.ResourceOptions(parent=self), former, suffix),
                 )
+
+
+def _renamed(
+    opts: pulumi.ResourceOptions, former: Sequence[str], suffix: str
+) -> pulumi.ResourceOptions:
+    """``opts`` with an alias per former name prefix (a renamed site's resource)."""
+    if not former:
+        return opts
+    aliases = [pulumi.Alias(name=f"{prefix}{suffix}") for prefix in former]
+    return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(aliases=aliases))

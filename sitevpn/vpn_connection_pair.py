@@ -171,7 +171,11 @@ class VpnConnectionPair(pulumi.ComponentResource):
         # Neutron refuses any update of a policy a connection uses (409 IKEPolicyInUse), so a
         # crypto change makes a new policy, moves the connections (one at a time, below) and
         # deletes the old policy last, once nothing uses it.
-        versioned = pulumi.ResourceOptions(parent=self, replace_on_changes=["*"])
+        # Their Neutron names stay as first deployed: a renamed site (aliases) must not make new
+        # policies, and Neutron refuses even a name change of a policy in use.
+        versioned = pulumi.ResourceOptions(
+            parent=self, replace_on_changes=["*"], ignore_changes=["name"]
+        )
         ike_policy = openstack.vpnaas.IkePolicy(
             f"{name}-ike",
             name=f"{name}-ike",

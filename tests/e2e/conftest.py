@@ -152,10 +152,11 @@ class Deployment:
         operator's neutron-netns-cleanup ends such processes; the lab does the same after
         ``timeout``, so later tests do not meet a stale charon holding a reused EIP.
         """
-        vpn = [r.urn for r in self.state.resources if r.type.startswith("openstack:vpnaas/")]
+        state = self.engine_stack.state()  # as it is now: a test may have changed the stack
+        vpn = [r.urn for r in state.resources if r.type.startswith("openstack:vpnaas/")]
         if vpn:
             self.engine_stack.destroy("--target-dependents", *(f"--target={urn}" for urn in vpn))
-        gateways = self.state.of_type("sitevpn:index:VpnGateway")
+        gateways = state.of_type("sitevpn:index:VpnGateway")
         routers = list(gateways[0].outputs.get("routerIds") or []) if gateways else []
         deadline = time.monotonic() + timeout
         while routers and time.monotonic() < deadline:

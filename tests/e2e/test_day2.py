@@ -409,16 +409,39 @@ def test_day2_changes_move_one_tunnel_at_a_time(cloud, deploy, lab, tmp_path):
         assert pending(stack), "after a refused replacement the preview must still show it"
     finally:
         admin.neutron("PUT", f"/quotas/{project}", {"quota": {"ikepolicy": -1}})
-    with Operator(lab, log, d):
-        assert up(stack, log).returncode == 0
-    assert ike_policy(d, connections(d)[0])["lifetime"]["value"] == 43200
+    # nothing was half-done: taking the change back leaves nothing to deploy
+    assert ike_policy(d, connections(d)[0])["lifetime"]["value"] == 28800
+    values["ike"] = {"lifetimeSeconds": 28800}
+    set_values(stack, values)
     assert not pending(stack)
     row(
         "refused replacement (IKE policy quota full)",
         "ike: create-replacement failed (quota); connections untouched; preview shows it "
-        "pending; after the quota is raised, up completes as in row 1",
-        "unchanged, then new policy",
+        "pending; with the change taken back, nothing to deploy",
+        "unchanged",
         m.gaps(),
+    )
+
+    # 6. A site renamed, declared in the stack file: every resource kept (aliases), nothing
+    # created, replaced or deleted; the connections only get their new Neutron names.
+    ids = [c["id"] for c in connections(d)]
+    values["sites"][0] |= {"name": "dc9", "renamedFrom": ["dc1"]}
+    set_values(stack, values)
+    with Monitor(lab) as m:
+        run = up(stack, log)
+    assert run.returncode == 0, run.output
+    assert {op for _, op, _, _ in run.steps()} <= {"update"}, run.steps()
+    now = {c["id"]: c for c in d.session.list("vpn/ipsec-site-connections")}
+    assert [now[i]["name"] for i in ids] == [f"site-vpn-dc9-pair-conn{i}" for i in (1, 2)]
+    assert not pending(stack)
+    gaps = m.gaps()
+    assert gaps["pair"] == 0, gaps
+    updated = sorted({n for _, op, n, _ in run.steps() if op == "update"})
+    row(
+        "site key renamed dc1 -> dc9 (renamedFrom: [dc1])",
+        f"update only ({', '.join(updated)}); no create, replace or delete",
+        "the same connections (ids), with their new names",
+        gaps,
     )
     Path(os.environ.get("SITE_VPN_DAY2_TABLE", tmp_path / "day2.md")).write_text(
         "| change | engine steps | Neutron result | longest gap |\n|---|---|---|---|\n"

@@ -58,6 +58,9 @@ CASES = [
     ("dev", "sites.0.subnets", DELETE, "site-vpn:sites[0].subnets", "required key is missing"),
     ("dev", "gateway.interconnectSubnet", DELETE, "site-vpn:gateway.interconnectSubnet", "missing"),
     ("dev", "gateway.haMode", "active-passive", "site-vpn:gateway.haMode", "'active-passive'"),
+    # a former key of a site may not be a current site's key
+    ("dev", "sites.0.renamedFrom", ["dc1"], "site-vpn:sites[0].renamedFrom[0]", "a current site"),
+    ("dev", "sites.0.renamedFrom", ["DC1"], "site-vpn:sites[0].renamedFrom[0]", "'DC1'"),
     (
         "dev",
         "sites.0.tunnels.0.customer",
