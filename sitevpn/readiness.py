@@ -20,6 +20,27 @@ class RolloutSettings:
     poll_seconds: float = 2.0
 
 
+def poll(
+    read_status: StatusReader,
+    connection_id: str,
+    settings: RolloutSettings,
+    done: Callable[[str | None, float], bool],
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> tuple[bool, str | None]:
+    """Read a connection's status every poll interval until ``done(status, now)`` or the
+    timeout; (done, last status seen)."""
+    deadline = clock() + settings.timeout_seconds
+    while True:
+        status = read_status(connection_id)
+        now = clock()
+        if done(status, now):
+            return True, status
+        if now >= deadline:
+            return False, status
+        sleep(settings.poll_seconds)
+
+
 def wait_until_carrying(
     read_status: StatusReader,
     connection_id: str,
@@ -30,21 +51,16 @@ def wait_until_carrying(
 ) -> tuple[bool, str | None]:
     """Poll a connection's status until it is ACTIVE (and, with ``settle``, has stayed ACTIVE
     for the settle window); (carrying, last status seen) when done or timed out."""
-    deadline = clock() + settings.timeout_seconds
-    active_since: float | None = None
-    status: str | None = None
-    while True:
-        status = read_status(connection_id)
-        now = clock()
-        if status == ACTIVE:
-            active_since = now if active_since is None else active_since
-            if not settle or now - active_since >= settings.settle_seconds:
-                return True, status
-        else:
-            active_since = None
-        if now >= deadline:
-            return False, status
-        sleep(settings.poll_seconds)
+    active_since: list[float] = []  # when the current run of ACTIVE reports began
+
+    def carrying(status: str | None, now: float) -> bool:
+        if status != ACTIVE:
+            active_since.clear()
+            return False
+        active_since[:] = active_since or [now]
+        return not settle or now - active_since[0] >= settings.settle_seconds
+
+    return poll(read_status, connection_id, settings, carrying, clock, sleep)
 
 
 def wait_until_updatable(
@@ -56,11 +72,8 @@ def wait_until_updatable(
 ) -> tuple[bool, str | None]:
     """Poll until Neutron would take an update of the connection (it refuses one in a
     PENDING_* status with a 400 until the agent reports); (updatable, last status seen)."""
-    deadline = clock() + settings.timeout_seconds
-    while True:
-        status = read_status(connection_id)
-        if status is not None and not status.startswith("PENDING_"):
-            return True, status
-        if clock() >= deadline:
-            return False, status
-        sleep(settings.poll_seconds)
+
+    def updatable(status: str | None, _now: float) -> bool:
+        return status is not None and not status.startswith("PENDING_")
+
+    return poll(read_status, connection_id, settings, updatable, clock, sleep)
