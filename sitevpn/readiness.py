@@ -3,10 +3,12 @@
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 ACTIVE = "ACTIVE"
 
 StatusReader = Callable[[str], str | None]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -21,14 +23,14 @@ class RolloutSettings:
 
 
 def poll(
-    read_status: StatusReader,
+    read_status: Callable[[str], T],
     connection_id: str,
     settings: RolloutSettings,
-    done: Callable[[str | None, float], bool],
+    done: Callable[[T, float], bool],
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
-) -> tuple[bool, str | None]:
-    """Read a connection's status every poll interval until ``done(status, now)`` or the
+) -> tuple[bool, T]:
+    """Read an object's status every poll interval until ``done(status, now)`` or the
     timeout; (done, last status seen)."""
     deadline = clock() + settings.timeout_seconds
     while True:
@@ -77,3 +79,83 @@ def wait_until_updatable(
         return status is not None and not status.startswith("PENDING_")
 
     return poll(read_status, connection_id, settings, updatable, clock, sleep)
+
+
+def restart_service(
+    set_admin_up: Callable[[str, bool], None],
+    read_service: StatusReader,
+    service_id: str,
+    settings: RolloutSettings,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> tuple[bool, str | None]:
+    """Take a VPN service administratively down until its agent reports it stopped, then up
+    again, which it always is afterwards; (stopped in time, last status seen).
+
+    neutron-vpnaas's strongSwan driver stops charon for a service with no connection up and,
+    once it is up again, starts charon afresh and initiates every connection: the only way the
+    API offers to end SAs that a reload keeps."""
+    set_admin_up(service_id, False)
+    try:
+        return poll(read_service, service_id, settings, lambda s, _: s != ACTIVE, clock, sleep)
+    finally:
+        set_admin_up(service_id, True)
+
+
+@dataclass(frozen=True)
+class Connection:
+    """What the restart check needs of a site connection."""
+
+    name: str
+    service_id: str
+    status: str
+
+
+PAIRED = ("-conn1", "-conn2")
+
+
+def partner_name(name: str) -> str | None:
+    """The other connection of a site-vpn pair, by its Neutron name (None: not one of ours)."""
+    for mine, other in (PAIRED, PAIRED[::-1]):
+        if name.endswith(mine):
+            return name[: -len(mine)] + other
+    return None
+
+
+def restart_blockers(service_id: str, connections: list[Connection]) -> list[str]:
+    """Why restarting a VPN service now could leave a pair with no tunnel: every connection on
+    it needs its partner on another service and ACTIVE (empty: safe to restart)."""
+    by_name: dict[str, list[Connection]] = {}
+    for c in connections:
+        by_name.setdefault(c.name, []).append(c)
+    blockers = []
+    for c in connections:
+        if c.service_id != service_id:
+            continue
+        other = partner_name(c.name)
+        partners = by_name.get(other, []) if other else []
+        if other is None:
+            blockers.append(f"{c.name} is not a connection of a site-vpn pair")
+        elif not partners:
+            blockers.append(f"{c.name}'s partner {other} does not exist")
+        elif any(p.service_id == service_id for p in partners):
+            blockers.append(f"{c.name} and its partner {other} are on this one service")
+        elif not any(p.status == ACTIVE for p in partners):
+            blockers.append(f"{c.name}'s partner {other} is {partners[0].status}")
+    return blockers
+
+
+def wait_until_safe_to_restart(
+    list_connections: Callable[[], list[Connection]],
+    service_id: str,
+    settings: RolloutSettings,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> tuple[bool, list[str]]:
+    """Poll until no pair on the service would be left without a tunnel by its restart;
+    (safe, the last blockers seen)."""
+
+    def blockers(sid: str) -> list[str]:
+        return restart_blockers(sid, list_connections())
+
+    return poll(blockers, service_id, settings, lambda b, _: not b, clock, sleep)

@@ -12,6 +12,17 @@ change, long before the agent has renegotiated the tunnel. So in ``pulumi up``:
   agent's next status reports can say otherwise). After the timeout the program stops with the
   reason and the engine never touches connection 2 (a replacement would delete it first).
 
+A replaced connection comes up only on a new negotiation (neutron-vpnaas's strongSwan driver
+reloads charon, which keeps the SAs of the connection it replaced, so the customer device sees
+nothing). So after replacing connection 1 (in the gate) and connection 2 (in a hook after its
+creation, which then waits for it to carry), the program restarts that connection's VPN service
+through the API: admin state down until the agent reports it stopped, then up; charon starts
+afresh and initiates every connection, and the device, told its SAs were deleted, re-initiates
+too. Tunnel N of every pair on that service renegotiates, so a service is restarted only when
+every connection on it has its partner on another service and ACTIVE (waiting up to the
+timeout for that), and at most once per run. Otherwise (both connections on one service:
+active/standby with one member) the operator re-establishes the tunnel, as a warning says.
+
 Before any in-place update of a connection, a hook waits while Neutron reports it PENDING_*
 (Neutron refuses the update with a 400 then, which would stop an `up` half-way).
 
@@ -23,48 +34,77 @@ stack's ``openstack:`` config).
 
 import asyncio
 import os
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import pulumi
 
 from sitevpn.readiness import (
+    Connection,
     RolloutSettings,
-    StatusReader,
+    restart_service,
     wait_until_carrying,
+    wait_until_safe_to_restart,
     wait_until_updatable,
 )
 
-ConnectionFinder = Callable[[str, str], str | None]
-"""(name, VPN service id) -> that connection's status (None: no such connection)."""
 
+class Neutron:
+    """Neutron's view of site connections and VPN services, through openstacksdk with the
+    provider's credentials."""
 
-def openstack_client(config: Mapping[str, str]) -> tuple[StatusReader, ConnectionFinder]:
-    """Neutron's view of site connections, read with the provider's credentials."""
-    import openstack  # openstacksdk: imported on first use, only by ``pulumi up``
+    def __init__(self, config: Mapping[str, str]):
+        import openstack  # openstacksdk: imported on first use, only by ``pulumi up``
 
-    if os.environ.get("OS_AUTH_URL") or os.environ.get("OS_CLOUD"):
-        conn = openstack.connect()
-    else:
-        conn = openstack.connect(
-            auth_url=config.get("authUrl"),
-            username=config.get("userName"),
-            password=config.get("password"),
-            project_name=config.get("tenantName"),
-            user_domain_name=config.get("userDomainName", "Default"),
-            project_domain_name=config.get("projectDomainName", "Default"),
-            region_name=config.get("region"),
-        )
+        if os.environ.get("OS_AUTH_URL") or os.environ.get("OS_CLOUD"):
+            self._conn = openstack.connect()
+        else:
+            self._conn = openstack.connect(
+                auth_url=config.get("authUrl"),
+                username=config.get("userName"),
+                password=config.get("password"),
+                project_name=config.get("tenantName"),
+                user_domain_name=config.get("userDomainName", "Default"),
+                project_domain_name=config.get("projectDomainName", "Default"),
+                region_name=config.get("region"),
+            )
 
-    def read(connection_id: str) -> str | None:
-        found = conn.network.find_vpn_ipsec_site_connection(connection_id, ignore_missing=True)
+    def _connection(self, connection_id: str):
+        net = self._conn.network
+        return net.find_vpn_ipsec_site_connection(connection_id, ignore_missing=True)
+
+    def status(self, connection_id: str) -> str | None:
+        """A connection's status (None: no such connection)."""
+        found = self._connection(connection_id)
         return None if found is None else found.status
 
-    def find(name: str, service_id: str) -> str | None:
-        found = list(conn.network.vpn_ipsec_site_connections(name=name, vpnservice_id=service_id))
+    def find(self, name: str, service_id: str) -> str | None:
+        """The status of the connection of that name on that service (None: none)."""
+        net = self._conn.network
+        found = list(net.vpn_ipsec_site_connections(name=name, vpnservice_id=service_id))
         return found[0].status if found else None
 
-    return read, find
+    def service_of(self, connection_id: str) -> str | None:
+        """The VPN service a connection belongs to."""
+        found = self._connection(connection_id)
+        return None if found is None else found.vpnservice_id
+
+    def connections(self) -> list[Connection]:
+        """Every site connection the credentials see."""
+        return [
+            Connection(c.name, c.vpnservice_id, c.status)
+            for c in self._conn.network.vpn_ipsec_site_connections()
+        ]
+
+    def service_status(self, service_id: str) -> str | None:
+        """A VPN service's status as its agent last reported it."""
+        found = self._conn.network.find_vpn_service(service_id, ignore_missing=True)
+        return None if found is None else found.status
+
+    def set_service_up(self, service_id: str, up: bool) -> None:
+        """Set a VPN service's admin state."""
+        self._conn.network.update_vpn_service(service_id, is_admin_state_up=up)
 
 
 @dataclass
@@ -73,17 +113,25 @@ class Rollout:
 
     stack: str
     settings: RolloutSettings
-    read_status: StatusReader | None = None
-    find_connection: ConnectionFinder | None = None
+    neutron: Neutron | None = None
     _changed: dict[str, tuple[str, bool]] = field(default_factory=dict)
     """connection 1's resource name -> (its id, updated in place) when changed in this run."""
 
     _sites: dict[str, str] = field(default_factory=dict)
     """resource name of a connection -> its site key."""
 
+    _existing: set[str] = field(default_factory=set)
+    """connection 2s (resource names) that existed when their pair's gate ran."""
+
+    _restarted: set[str] = field(default_factory=set)
+    """VPN services restarted (or being restarted) in this run."""
+
+    _restart_lock: threading.Lock = field(default_factory=threading.Lock)
+
     def __post_init__(self) -> None:
         self.changed = pulumi.ResourceHook("site-vpn-first-tunnel-changed", self._note)
         self.updatable = pulumi.ResourceHook("site-vpn-connection-updatable", self._updatable)
+        self.replaced = pulumi.ResourceHook("site-vpn-second-tunnel-replaced", self._replaced)
 
     def for_site(self, site: str) -> "SiteRollout":
         """The rollout of one site's pair."""
@@ -95,9 +143,9 @@ class Rollout:
     async def _updatable(self, args: pulumi.ResourceHookArgs) -> None:
         """Before an in-place update: Neutron refuses one while the connection is PENDING_*
         (400, half-way through an `up`), so wait for the agent's report first."""
-        await self._client()
+        neutron = await self._client()
         ok, status = await asyncio.to_thread(
-            wait_until_updatable, self.read_status, args.id, self.settings
+            wait_until_updatable, neutron.status, args.id, self.settings
         )
         if not ok:
             raise RuntimeError(
@@ -107,12 +155,72 @@ class Rollout:
                 "changed on it; run `pulumi up` again later"
             )
 
-    async def _client(self) -> None:
-        if self.read_status is None or self.find_connection is None:
-            config = await provider_config()
-            self.read_status, self.find_connection = await asyncio.to_thread(
-                openstack_client, config
+    async def _replaced(self, args: pulumi.ResourceHookArgs) -> None:
+        """After connection 2 was created in place of one that existed: bring it up with its new
+        settings and wait until it carries (so that the next change finds both tunnels up)."""
+        if args.name not in self._existing:
+            return  # a new site's connection 2: nothing carried before it
+        site = self._sites.get(args.name, args.name)
+        await self._renegotiate(site, 2, args.id)
+        carrying, status = await asyncio.to_thread(
+            wait_until_carrying, self.neutron.status, args.id, self.settings, False
+        )
+        if not carrying:
+            raise RuntimeError(
+                f"stack '{self.stack}': site '{site}': connection 2 ({args.id}) is {status} "
+                f"{self.settings.timeout_seconds} s after it was replaced (wanted ACTIVE); "
+                "connection 1 carries. Check tunnel 2 on the customer device before the next "
+                "change"
             )
+
+    async def _client(self) -> Neutron:
+        if self.neutron is None:
+            config = await provider_config()
+            self.neutron = await asyncio.to_thread(Neutron, config)
+        return self.neutron
+
+    async def _renegotiate(self, site: str, tunnel: int, connection_id: str) -> None:
+        """A replaced connection comes up only on a new negotiation: neutron-vpnaas's strongSwan
+        driver reloads charon, which keeps the SAs of the connection it replaced. Restart the
+        connection's VPN service once every pair on it has its other tunnel ACTIVE elsewhere;
+        otherwise the operator re-establishes the tunnel (the warning says how)."""
+        neutron = await self._client()
+        service = await asyncio.to_thread(neutron.service_of, connection_id)
+        pulumi.log.info(
+            f"site '{site}': restarting VPN service {service} once every pair on it has its "
+            f"other tunnel ACTIVE (tunnel {tunnel} of those pairs renegotiates) so that "
+            f"connection {tunnel} comes up with its new settings"
+        )
+        why = await asyncio.to_thread(self._restart_when_safe, service)
+        if why is None:
+            return
+        pulumi.log.warn(
+            f"site '{site}': VPN service {service} not restarted ({why}): waiting up to "
+            f"{self.settings.timeout_seconds} s for connection {tunnel} ({connection_id}) to come "
+            f"up with its new settings; re-establish tunnel {tunnel} on the customer device "
+            f"until the cloud reports it ACTIVE (`openstack vpn ipsec site connection show "
+            f"{connection_id}`; strongSwan: swanctl --terminate --ike {site}-conn{tunnel}, then "
+            f"swanctl --initiate --child {site}-conn{tunnel})"
+        )
+
+    def _restart_when_safe(self, service_id: str | None) -> str | None:
+        """Restart a VPN service once it is safe, at most once per run (a second restart could
+        cut a tunnel whose partner is being changed by then); None when restarted, else why
+        not."""
+        with self._restart_lock:
+            if service_id is None:
+                return "the connection is gone"
+            if service_id in self._restarted:
+                return "already restarted in this run"
+            self._restarted.add(service_id)
+        neutron = self.neutron
+        safe, blockers = wait_until_safe_to_restart(neutron.connections, service_id, self.settings)
+        if not safe:
+            return "; ".join(blockers)
+        stopped, status = restart_service(
+            neutron.set_service_up, neutron.service_status, service_id, self.settings
+        )
+        return None if stopped else f"still {status} after it was set down; set up again"
 
 
 @dataclass(frozen=True)
@@ -128,7 +236,9 @@ class SiteRollout:
         self.rollout._sites[resource_name] = self.site
         before = [self.rollout.updatable]
         if index:
-            return pulumi.ResourceHookBinding(before_update=before)
+            return pulumi.ResourceHookBinding(
+                before_update=before, after_create=[self.rollout.replaced]
+            )
         after = [self.rollout.changed]
         return pulumi.ResourceHookBinding(
             before_update=before, after_create=after, after_update=after
@@ -136,32 +246,24 @@ class SiteRollout:
 
     async def gate(self, first: str, second: str, service_id: str) -> None:
         """Before connection 2 (resource ``second``) is registered: when connection 1 (resource
-        ``first``) changed and connection 2 exists, wait for connection 1 to carry again;
-        RunError when it does not within the timeout."""
+        ``first``) changed and connection 2 exists, bring connection 1 up with its new settings
+        and wait for it to carry; RunError when it does not within the timeout."""
         changed = self.rollout._changed.get(first)
         if changed is None:
             return
         rollout = self.rollout
-        await rollout._client()
-        second_status = await asyncio.to_thread(rollout.find_connection, second, service_id)
+        neutron = await rollout._client()
+        second_status = await asyncio.to_thread(neutron.find, second, service_id)
         if second_status is None:
             return  # no connection 2 yet (a new site): nothing to protect
+        rollout._existing.add(second)
         # Any existing connection 2 counts as carrying: Neutron's status lags the tunnel (a
         # connection can stay PENDING_CREATE for minutes with its tunnel up).
         first_id, updated = changed
         if not updated:
-            # neutron-vpnaas's strongSwan driver reloads charon, which keeps established SAs:
-            # the replaced connection comes up only once its tunnel is re-established.
-            pulumi.log.warn(
-                f"site '{self.site}': waiting up to {rollout.settings.timeout_seconds} s for "
-                f"connection 1 ({first_id}) to come up with its new settings before connection "
-                "2 is touched: re-establish tunnel 1 on the customer device until the cloud "
-                f"reports it ACTIVE (`openstack vpn ipsec site connection show {first_id}`; "
-                f"strongSwan: swanctl --terminate --ike {self.site}-conn1, then swanctl "
-                f"--initiate --child {self.site}-conn1)"
-            )
+            await rollout._renegotiate(self.site, 1, first_id)
         carrying, status = await asyncio.to_thread(
-            wait_until_carrying, rollout.read_status, first_id, rollout.settings, updated
+            wait_until_carrying, neutron.status, first_id, rollout.settings, updated
         )
         if not carrying:
             raise pulumi.RunError(

@@ -1,10 +1,20 @@
-"""wait_until_carrying: when a changed connection 1 counts as carrying again."""
+"""When a changed connection counts as carrying again, and when a VPN service may be restarted."""
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sitevpn.readiness import ACTIVE, RolloutSettings, wait_until_carrying, wait_until_updatable
+from sitevpn.readiness import (
+    ACTIVE,
+    Connection,
+    RolloutSettings,
+    partner_name,
+    restart_blockers,
+    restart_service,
+    wait_until_carrying,
+    wait_until_safe_to_restart,
+    wait_until_updatable,
+)
 
 
 class Clock:
@@ -95,3 +105,137 @@ def test_wait_until_updatable(statuses, expected):
     settings = RolloutSettings(timeout_seconds=20, settle_seconds=0, poll_seconds=1)
     ok, last = wait_until_updatable(read, "c1", settings, clock, clock.sleep)
     assert (ok, last, len(seen)) == expected
+
+
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("site-vpn-dc1-pair-conn1", "site-vpn-dc1-pair-conn2"),
+        ("site-vpn-dc1-pair-conn2", "site-vpn-dc1-pair-conn1"),
+        ("site-vpn-conn1x", None),
+        ("vpn", None),
+    ],
+)
+def test_partner_name(name, expected):
+    assert partner_name(name) == expected
+
+
+def conn(site: str, n: int, service: str, status: str = ACTIVE) -> Connection:
+    return Connection(f"site-vpn-{site}-pair-conn{n}", service, status)
+
+
+@pytest.mark.parametrize(
+    "connections, expected",
+    [
+        # active-active: every connection on A has its partner ACTIVE on B
+        ([conn("x", 1, "A"), conn("x", 2, "B"), conn("y", 1, "A"), conn("y", 2, "B")], []),
+        # a partner not carrying (being replaced, or its tunnel down) blocks
+        (
+            [conn("x", 1, "A"), conn("x", 2, "B", "DOWN")],
+            ["site-vpn-x-pair-conn1's partner site-vpn-x-pair-conn2 is DOWN"],
+        ),
+        # a partner gone (deleted before its replacement is created) blocks
+        (
+            [conn("x", 1, "A")],
+            ["site-vpn-x-pair-conn1's partner site-vpn-x-pair-conn2 does not exist"],
+        ),
+        # both connections on the restarted service (active/standby, one member): never
+        (
+            [conn("x", 1, "A"), conn("x", 2, "A")],
+            [
+                "site-vpn-x-pair-conn1 and its partner site-vpn-x-pair-conn2 are on this one service",
+                "site-vpn-x-pair-conn2 and its partner site-vpn-x-pair-conn1 are on this one service",
+            ],
+        ),
+        # a connection site-vpn does not pair: never cut it blindly
+        ([Connection("other", "A", ACTIVE)], ["other is not a connection of a site-vpn pair"]),
+        # connections on other services do not matter
+        ([conn("x", 2, "B", "DOWN"), conn("z", 1, "C", "ERROR")], []),
+    ],
+)
+def test_restart_blockers(connections, expected):
+    assert restart_blockers("A", connections) == expected
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from("xyz"),
+            st.sampled_from([1, 2]),
+            st.sampled_from("AB"),
+            st.sampled_from([ACTIVE, "DOWN", "PENDING_CREATE"]),
+        ),
+        max_size=8,
+    )
+)
+def test_a_restart_never_leaves_a_pair_dark(rows):
+    """Whenever no blocker is reported, every pair with a connection on the restarted service
+    has its other connection ACTIVE on another service."""
+    connections = [conn(site, n, service, status) for site, n, service, status in rows]
+    if restart_blockers("A", connections):
+        return
+    for c in connections:
+        if c.service_id == "A":
+            other = partner_name(c.name)
+            assert any(
+                p.name == other and p.service_id != "A" and p.status == ACTIVE for p in connections
+            )
+
+
+def test_restart_service_waits_for_the_stop_and_always_sets_up_again():
+    clock = Clock()
+    calls: list[tuple[str, bool]] = []
+    reports = iter([ACTIVE, ACTIVE, "DOWN"])
+    settings = RolloutSettings(timeout_seconds=20, settle_seconds=0, poll_seconds=1)
+    ok, last = restart_service(
+        lambda sid, up: calls.append((sid, up)),
+        lambda sid: next(reports),
+        "A",
+        settings,
+        clock,
+        clock.sleep,
+    )
+    assert (ok, last, calls, clock.now) == (True, "DOWN", [("A", False), ("A", True)], 2.0)
+    # never stopped in time: still set up again, and said so
+    calls.clear()
+    ok, last = restart_service(
+        lambda sid, up: calls.append((sid, up)),
+        lambda sid: ACTIVE,
+        "A",
+        settings,
+        clock,
+        clock.sleep,
+    )
+    assert (ok, last, calls) == (False, ACTIVE, [("A", False), ("A", True)])
+
+
+def test_restart_service_sets_up_again_when_reading_fails():
+    calls: list[bool] = []
+
+    def broken(sid: str) -> str:
+        raise ConnectionError("neutron unreachable")
+
+    settings = RolloutSettings(timeout_seconds=20, settle_seconds=0, poll_seconds=1)
+    with pytest.raises(ConnectionError):
+        restart_service(lambda sid, up: calls.append(up), broken, "A", settings)
+    assert calls == [False, True]
+
+
+def test_wait_until_safe_to_restart_waits_for_the_partner():
+    clock = Clock()
+    views = iter(
+        [
+            [conn("x", 1, "A"), conn("x", 2, "B", "PENDING_CREATE")],
+            [conn("x", 1, "A"), conn("x", 2, "B", "DOWN")],
+            [conn("x", 1, "A"), conn("x", 2, "B")],
+        ]
+    )
+    settings = RolloutSettings(timeout_seconds=20, settle_seconds=0, poll_seconds=1)
+    assert wait_until_safe_to_restart(lambda: next(views), "A", settings, clock, clock.sleep) == (
+        True,
+        [],
+    )
+    assert clock.now == 2.0
+    stuck = [conn("x", 1, "A"), conn("x", 2, "B", "DOWN")]
+    safe, why = wait_until_safe_to_restart(lambda: stuck, "A", settings, clock, clock.sleep)
+    assert (safe, why) == (False, ["site-vpn-x-pair-conn1's partner site-vpn-x-pair-conn2 is DOWN"])
