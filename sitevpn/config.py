@@ -483,6 +483,18 @@ class RolloutConfig(_Model):
     """How long an updated connection 1 must stay ACTIVE (at least the cloud's status interval)."""
 
 
+class RemovalsConfig(_Model):
+    """Deletions acknowledged for the next ``pulumi up`` (take them out again afterwards):
+    without them, a deployed site or member missing from the stack file stops the update."""
+
+    sites: list[Key] = []
+    """Deployed sites taken out of ``sites``: their connections and customer gateway are
+    deleted."""
+    members: list[Key] = []
+    """Deployed gateway members taken out of ``gateway.members``: their router, VPN service and
+    EIP are released for good."""
+
+
 class StackConfig(_Model):
     """Everything under the ``site-vpn:`` namespace of a stack file, except the secret PSK."""
 
@@ -504,6 +516,11 @@ class StackConfig(_Model):
     """Security groups to open for every remote subnet, both directions."""
     rollout: RolloutConfig = RolloutConfig()
     """How day-2 changes move through each pair."""
+    removals: RemovalsConfig = RemovalsConfig()
+    """Deployed sites and members this update may delete."""
+    protect: Annotated[bool, Strict()] = False
+    """Production: the engine refuses to delete or replace what cannot be had back (the members'
+    routers, which hold the EIPs, and a created VPC), even when a removal is acknowledged."""
 
     @field_validator("sites")
     @classmethod
@@ -526,6 +543,22 @@ class StackConfig(_Model):
                     )
                 former[old] = index
         return v
+
+    @model_validator(mode="after")
+    def _removals_are_removed(self) -> "StackConfig":
+        for what, listed, present in (
+            ("sites", self.removals.sites, [s.name for s in self.sites]),
+            ("members", self.removals.members, [m.name for m in self.gateway.members]),
+        ):
+            for position, key in enumerate(listed):
+                if key in present:
+                    raise PydanticCustomError(
+                        "removals",
+                        "'{key}' is still in the stack file; a removal is acknowledged only for "
+                        "a key taken out of it",
+                        {"key": key, "loc": ("removals", what, position), "value": key},
+                    )
+        return self
 
     @field_validator("security_groups")
     @classmethod

@@ -8,6 +8,7 @@ import pulumi
 import pulumi_openstack as openstack
 
 from offline_engine import sdk
+from sitevpn import removals
 from sitevpn.config import (
     NAMESPACE,
     ConfigError,
@@ -37,7 +38,7 @@ ADMIN_ROLE = "admin"
 def build(cfg: StackConfig, name: str = "site-vpn") -> SiteVpn:
     """Register the whole design for a validated config."""
     # Checks of the cloud that must pass before anything is registered (the components wait).
-    drift: list[pulumi.Output[None]] = _permission_checks(cfg)
+    drift: list[pulumi.Output[None]] = _permission_checks(cfg) + _removal_checks(cfg)
     gate = pulumi.Output.all(*drift).apply(lambda _: []) if drift else None
     if cfg.vpc.create:
         vpc = Vpc(
@@ -46,7 +47,8 @@ def build(cfg: StackConfig, name: str = "site-vpn") -> SiteVpn:
                 "network_name": cfg.vpc.name or f"{name}-{pulumi.get_stack()}",
                 "subnets": [{"name": s.name, "cidr": str(s.cidr)} for s in cfg.vpc.subnets],
             },
-            opts=pulumi.ResourceOptions(depends_on=gate),
+            # protect: true also protects the network and subnets (children inherit it)
+            opts=pulumi.ResourceOptions(depends_on=gate, protect=cfg.protect or None),
         )
         subnet_refs = [(vpc.subnets[s.name].id, vpc.network_id) for s in cfg.vpc.subnets]
     else:
@@ -69,6 +71,8 @@ def build(cfg: StackConfig, name: str = "site-vpn") -> SiteVpn:
     members = []
     for index, member in enumerate(cfg.gateway.members):
         spec: dict = {"name": member.name, "attach": cfg.member_attachment(index)}
+        if cfg.protect:
+            spec["protect"] = True
         if member.router:
             spec["router_id"] = (
                 member.router.id
@@ -103,6 +107,56 @@ def build(cfg: StackConfig, name: str = "site-vpn") -> SiteVpn:
     # VPN is registered: the component waits for every check.
     gate = pulumi.Output.all(*drift).apply(lambda _: []) if drift else None
     return SiteVpn(name, args, opts=pulumi.ResourceOptions(depends_on=gate), rollout=_rollout(cfg))
+
+
+def gateway_members(vpn: SiteVpn, cfg: StackConfig) -> pulumi.Output[list[dict[str, str]]]:
+    """Each gateway member with its EIP and attachment, in the file's order: exported, so that
+    the next update knows what it would delete or move."""
+    gateway = vpn.gateway
+    return pulumi.Output.all(gateway.member_names, gateway.public_ips).apply(
+        lambda v: [
+            {"name": name, "eip": eip, "attach": str(cfg.member_attachment(index))}
+            for index, (name, eip) in enumerate(zip(v[0], v[1], strict=True))
+        ]
+    )
+
+
+def _removal_checks(cfg: StackConfig) -> list[pulumi.Output[None]]:
+    """Refuse, before anything is registered, to delete a deployed site or member the stack
+    file drops without acknowledging it (the engine deletes whatever is not registered), or to
+    move a member's attachment (a predictable failure half-way through the update). The
+    last deployment is the stack's own outputs, read from the engine's backend; the offline
+    engine has no deployment to compare with."""
+    if not sdk.engine_runs_hooks():
+        return []
+    stack = pulumi.get_stack()
+    name = f"{pulumi.get_organization()}/{pulumi.get_project()}/{stack}"
+    outputs = pulumi.runtime.invoke_output("pulumi:pulumi:readStackOutputs", {"name": name})
+
+    def check(result: dict) -> None:
+        last = removals.deployed(result.get("outputs"))
+        gone = cfg.removals
+        problems = removals.unacknowledged(
+            stack,
+            last,
+            [(s.name, s.renamed_from) for s in cfg.sites],
+            [m.name for m in cfg.gateway.members],
+            gone.sites,
+            gone.members,
+        ) + removals.moved_attachments(
+            stack,
+            last,
+            [(m.name, str(cfg.member_attachment(i))) for i, m in enumerate(cfg.gateway.members)],
+        )
+        if problems:
+            raise pulumi.RunError("; ".join(problems))
+        for key in removals.stale(last, gone.sites, gone.members):
+            pulumi.log.warn(
+                f"stack '{stack}': site-vpn:removals.{key} is not deployed (already removed); "
+                "take it out of the stack file"
+            )
+
+    return [outputs.apply(check)]
 
 
 def _rollout(cfg: StackConfig) -> Rollout | None:

@@ -24,6 +24,8 @@ class GatewayMemberArgs(TypedDict):
     """Bind this existing external address as the created router's gateway IP."""
     attach: NotRequired[SubnetAttachment]
     """How the router reaches the local subnets (default: through ports)."""
+    protect: NotRequired[bool]
+    """Let the engine refuse to delete or replace the created router (it holds the EIP)."""
 
 
 class LocalSubnetArgs(TypedDict):
@@ -118,7 +120,6 @@ class VpnGateway(pulumi.ComponentResource):
         self, name: str, spec: GatewayMemberArgs, subnets: Sequence[LocalSubnetArgs]
     ) -> GatewayMember:
         prefix = f"{name}-{spec['name']}"
-        child = pulumi.ResourceOptions(parent=self)
         if "router_id" in spec:
             router_id = pulumi.Output.from_input(spec["router_id"])
         else:
@@ -129,7 +130,7 @@ class VpnGateway(pulumi.ComponentResource):
                 admin_state_up=True,
                 external_network_id=spec.get("external_network_id"),
                 external_fixed_ips=fixed,
-                opts=child,
+                opts=pulumi.ResourceOptions(parent=self, protect=spec.get("protect") or None),
             )
             router_id = router.id
         attachments = self._attach(

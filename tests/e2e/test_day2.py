@@ -22,6 +22,7 @@ import pytest
 import yaml
 
 from tests.cloud.client import Session
+from tests.cloud.fixture import INTERNET_NET
 from tests.e2e.conftest import PSK, attach, bring_up, e2e_values, record
 from tests.engine import CLI, end_session
 
@@ -202,6 +203,14 @@ def connections(d) -> list[dict]:
     """Neutron's view of dc1's two connections, by name."""
     found = {c["name"]: c for c in d.session.list("vpn/ipsec-site-connections")}
     return [found[f"site-vpn-dc1-pair-conn{i}"] for i in (1, 2)]
+
+
+def site_connections(d, site: str) -> list[dict]:
+    """Neutron's connections of one site, by connection number."""
+    found = d.session.list("vpn/ipsec-site-connections")
+    return sorted(
+        (c for c in found if c["name"].startswith(f"site-vpn-{site}-")), key=lambda c: c["name"]
+    )
 
 
 def ike_policy(d, connection: dict) -> dict:
@@ -410,6 +419,117 @@ def test_day2_changes_move_one_tunnel_at_a_time(cloud, deploy, lab, tmp_path):
         "site key renamed dc1 -> dc9 (renamedFrom: [dc1])",
         f"update only ({', '.join(updated)}); no create, replace or delete",
         "the same connections (ids), with their new names",
+        gaps,
+    )
+    # 7. A site added: only its own resources are created; the live pair is not touched.
+    values["sites"].append(
+        {
+            "name": "dc2",
+            "customerGateway": {"addresses": [str(INTERNET_NET[40])]},
+            "subnets": ["172.20.0.0/16"],
+            "tunnels": [{"customer": "169.254.72.2/30"}, {"customer": "169.254.73.2/30"}],
+        }
+    )
+    set_values(stack, values)
+    with Monitor(lab) as m:
+        run = up(stack, log)
+    assert run.returncode == 0, run.output
+    touched = {(op, n) for _, op, n, _ in run.steps()}
+    assert touched and all(op == "create" and "-dc2-" in n for op, n in touched), touched
+    assert len(site_connections(d, "dc2")) == 2
+    assert not pending(stack)
+    gaps = m.gaps()
+    assert gaps["pair"] == 0, gaps
+    row(
+        "site dc2 added",
+        f"create only ({len(touched)} resources of dc2); nothing else touched",
+        "dc2's two connections created (its device absent: DOWN); dc9's unchanged",
+        gaps,
+    )
+
+    # Sites reordered in the file: nothing to deploy (every resource is keyed by its site).
+    values["sites"].reverse()
+    set_values(stack, values)
+    with Monitor(lab) as m:
+        run = up(stack, log)
+    assert run.returncode == 0 and run.steps() == [], run.steps()
+    values["sites"].reverse()
+    set_values(stack, values)
+    row("sites reordered (dc2 before dc9)", "none", "unchanged", m.gaps())
+
+    # Members reordered: the first member of a created VPC holds the subnets' gateway IP, so
+    # the swap would fail half-way (a second router port on one subnet): refused before any step.
+    values["gateway"]["members"].reverse()
+    set_values(stack, values)
+    with Monitor(lab) as m:
+        run = up(stack, log)
+    assert run.returncode != 0
+    assert "gateway member 'b' is deployed with attach 'port'" in run.output, run.output
+    assert run.steps() == [], run.steps()
+    values["gateway"]["members"].reverse()
+    set_values(stack, values)
+    assert not pending(stack)
+    row(
+        "gateway members reordered (b before a)",
+        "refused before any step: member b would move from attach 'port' to 'interface'",
+        "unchanged",
+        m.gaps(),
+    )
+
+    # 8. A site removed: refused until the stack file acknowledges it, then only its resources
+    # are deleted; the acknowledgement left behind only warns.
+    values["sites"].pop()
+    set_values(stack, values)
+    refused = stack.preview(check=False)
+    assert refused.returncode != 0
+    assert "site 'dc2' is deployed but no longer in site-vpn:sites" in refused.output
+    with Monitor(lab) as m:
+        run = up(stack, log)
+    assert run.returncode != 0
+    assert "site 'dc2' is deployed but no longer in site-vpn:sites" in run.output, run.output
+    assert run.steps() == [], run.steps()
+    assert len(site_connections(d, "dc2")) == 2
+    values["removals"] = {"sites": ["dc2"]}
+    set_values(stack, values)
+    with Monitor(lab) as m2:
+        run = up(stack, log)
+    assert run.returncode == 0, run.output
+    touched = {(op, n) for _, op, n, _ in run.steps()}
+    assert touched and all(op == "delete" and "-dc2-" in n for op, n in touched), touched
+    assert site_connections(d, "dc2") == []
+    left = stack.preview("--expect-no-changes", check=False)
+    assert left.returncode == 0 and "removals.sites: dc2 is not deployed" in left.output
+    del values["removals"]
+    set_values(stack, values)
+    gaps = {k: max(m.gaps()[k], m2.gaps()[k]) for k in m.gaps()}
+    assert gaps["pair"] == 0, gaps
+    row(
+        "site dc2 removed (first without, then with removals.sites: [dc2])",
+        "without: preview and up refused before any step, naming the site and the key; with: "
+        f"delete only ({len(touched)} resources of dc2); left in the file: a warning",
+        "dc2's connections deleted; dc9's unchanged",
+        gaps,
+    )
+
+    # 9. MTU: an in-place update, one connection at a time like DPD.
+    values["mtu"] = 1400
+    set_values(stack, values)
+    with Monitor(lab) as m:
+        run = up(stack, log)
+        time.sleep(3)
+    assert run.returncode == 0, run.output
+    first, second = (f"site-vpn-dc9-pair-conn{i}" for i in (1, 2))
+    assert run.at("pre", "update", second) - run.at("done", "update", first) >= (
+        ROLLOUT["settleSeconds"] - 1
+    )
+    assert [c["mtu"] for c in site_connections(d, "dc9")] == [1400, 1400]
+    assert not pending(stack)
+    gaps = m.gaps()
+    assert gaps["pair"] == 0, gaps
+    row(
+        "MTU 1500 -> 1400",
+        f"conn1: update; ({ROLLOUT['settleSeconds']} s ACTIVE); conn2: update",
+        "both connections updated in place",
         gaps,
     )
     Path(os.environ.get("SITE_VPN_DAY2_TABLE", tmp_path / "day2.md")).write_text(

@@ -26,3 +26,24 @@ def test_crypto_is_replaced_and_connections_go_before_their_successors(
     for name, conn in by_name.items():
         if name.endswith("-conn2"):
             assert by_name[name[: -len("2")] + "1"].urn in conn.dependencies
+
+
+@pytest.mark.parametrize("protect", [False, True])
+def test_protect_guards_what_cannot_be_had_back(run_program, dev, protect):
+    """protect: true lets the engine refuse to delete or replace the routers (their EIPs) and a
+    created VPC; never the connections or policies, which day-2 changes replace."""
+    if protect:
+        dev["protect"] = "true"
+    capture: runtime.Capture = run_program(dev)
+    guarded = {
+        "openstack:networking/router:Router",
+        "openstack:networking/network:Network",
+        "openstack:networking/subnet:Subnet",
+    }
+    kinds: dict[str, set[bool]] = {}
+    for r in capture.resources:
+        if r.custom:
+            kinds.setdefault(r.type, set()).add(r.protect)
+    assert guarded <= set(kinds)
+    for kind, flags in kinds.items():
+        assert flags == {protect and kind in guarded}, (kind, flags)

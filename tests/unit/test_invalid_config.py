@@ -61,6 +61,10 @@ CASES = [
     # a former key of a site may not be a current site's key
     ("dev", "sites.0.renamedFrom", ["dc1"], "site-vpn:sites[0].renamedFrom[0]", "a current site"),
     ("dev", "sites.0.renamedFrom", ["DC1"], "site-vpn:sites[0].renamedFrom[0]", "'DC1'"),
+    # a removal is acknowledged only for a key taken out of the file
+    ("dev", "removals", {"sites": ["dc1"]}, "site-vpn:removals.sites[0]", "still in the stack"),
+    ("dev", "removals", {"members": ["b"]}, "site-vpn:removals.members[0]", "still in the stack"),
+    ("dev", "protect", "yes", "site-vpn:protect", "boolean"),
     (
         "dev",
         "sites.0.tunnels.0.customer",
