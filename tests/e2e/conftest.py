@@ -6,6 +6,7 @@ side, and the customer side from the program's own generated device configuratio
 import copy
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 from netaddr import IPAddress, IPNetwork
@@ -16,7 +17,7 @@ from tests.cloud.client import Session
 from tests.cloud.fixture import INTERNET_NET, Cloud
 from tests.conftest import PSK, engine_config, stack_config
 from tests.e2e.lab import Lab
-from tests.engine import Engine, Stack, State
+from tests.engine import Engine, Stack, State, program_folder
 
 # Generous: the agent's status loop runs `ipsec status` through rootwrap and the wrapper.
 ACTIVE_TIMEOUT = 240
@@ -75,10 +76,25 @@ class Deployment:
     waited: dict[str, float] = field(default_factory=dict)
 
     @classmethod
-    def up(cls, cloud: Cloud, engine: Engine, values: dict, stack: str, psk: str | None):
-        """`pulumi up` of ``values`` as a new stack: the deployment (also when `up` failed, so
-        that what it made is destroyed) and the CLI's result."""
-        engine_stack = engine.stack(stack, values, psk=psk)
+    def up(
+        cls,
+        cloud: Cloud,
+        engine: Engine,
+        values: dict,
+        stack: str,
+        psk: str | None,
+        release: Path | None = None,
+    ):
+        """`pulumi up` of ``values`` as a new stack (by the site-vpn source tree ``release``
+        when given, else this checkout): the deployment (also when `up` failed, so that what
+        it made is destroyed) and the CLI's result."""
+        workdir = None
+        if release is not None:
+            workdir = program_folder(engine.root / "programs" / stack, main=release)
+        engine_stack = engine.stack(stack, values, psk=psk, workdir=workdir)
+        if release is not None:
+            # its own sitevpn and offline_engine come first on the program's path
+            engine_stack.env = dict(engine_stack.env) | {"PYTHONPATH": str(release)}
         session = Session(cloud.credentials("member")).login()
         result = engine_stack.up(check=False)
         deployment = cls(cloud, stack, values, engine_stack, engine_stack.state(), session, psk)
@@ -218,9 +234,11 @@ def deploy(cloud, engine_as):
     """`pulumi up` of a config as the member; everything is destroyed after the test."""
     made: list[Deployment] = []
 
-    def run(values: dict, stack: str, psk: str | None = PSK) -> Deployment:
+    def run(
+        values: dict, stack: str, psk: str | None = PSK, release: Path | None = None
+    ) -> Deployment:
         started = time.monotonic()
-        deployment, result = Deployment.up(cloud, engine_as("member"), values, stack, psk)
+        deployment, result = Deployment.up(cloud, engine_as("member"), values, stack, psk, release)
         made.append(deployment)
         assert result.returncode == 0, result.output
         record("deploy", time.monotonic() - started)

@@ -23,10 +23,16 @@ import yaml
 
 from tests.cloud.client import Session
 from tests.cloud.fixture import INTERNET_NET
+from tests.conftest import ROOT
 from tests.e2e.conftest import PSK, attach, bring_up, e2e_values, record
-from tests.engine import CLI, end_session
+from tests.engine import CLI, end_session, program_folder
 
 pytestmark = pytest.mark.day2
+
+PREVIOUS_RELEASE = "4bc22b0"
+"""The last release users deployed (the commit of the last landed submission): the day-2 stack
+is first deployed by it, and upgrading to this checkout must change no resource. Bump it with
+each release."""
 
 # The lab's agent reports statuses every 5 s (ipsec_status_check_interval).
 ROLLOUT = {"timeoutSeconds": 240, "settleSeconds": 10}
@@ -138,6 +144,15 @@ class Run:
                         out.append((phase, meta["op"], name, e.get("timestamp", 0)))
         return out
 
+    def ops(self) -> list[tuple[str, str]]:
+        """(op, URN) of every step the engine took, refresh and same left out."""
+        return [
+            (e["resourcePreEvent"]["metadata"]["op"], e["resourcePreEvent"]["metadata"]["urn"])
+            for e in self.events
+            if "resourcePreEvent" in e
+            and e["resourcePreEvent"]["metadata"]["op"] not in ("same", "refresh", "read")
+        ]
+
     def index(self, phase: str, op: str, name: str) -> int:
         """Position of a step (ValueError when the engine did not take it)."""
         for i, (p, o, n, _) in enumerate(self.steps()):
@@ -228,9 +243,22 @@ def row(change: str, steps: str, neutron: str, gaps: dict[str, float]) -> None:
     print(f"\n{change} | {steps} | {neutron} | {gap}")
 
 
+def release_tree(commit: str, dest: Path) -> Path:
+    """The site-vpn source tree of ``commit`` (this checkout's history), unpacked in ``dest``."""
+    if subprocess.run(["git", "-C", str(ROOT), "cat-file", "-e", commit]).returncode:
+        pytest.fail(f"release {commit} is not in this clone's history (a shallow clone?)")
+    dest.mkdir(parents=True)
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", commit], check=True, capture_output=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+    return dest
+
+
 def test_day2_changes_move_one_tunnel_at_a_time(cloud, deploy, lab, tmp_path):
     values = e2e_values("dev") | {"rollout": dict(ROLLOUT)}
-    d = deploy(values, "dev")
+    release = release_tree(PREVIOUS_RELEASE, tmp_path / "release")
+    d = deploy(values, "dev", release=release)
     stack = d.engine_stack
     attach(lab, d, ["dc1"])
     assert bring_up(lab, d, ["dc1"]) is not None, lab.diagnose()
@@ -238,6 +266,30 @@ def test_day2_changes_move_one_tunnel_at_a_time(cloud, deploy, lab, tmp_path):
     log = tmp_path / "events.jsonl"
     pair = "site-vpn-dc1-pair"
     conn1, conn2, ike = f"{pair}-conn1", f"{pair}-conn2", f"{pair}-ike"
+
+    # 0. Upgrade: the stack deployed by the previous release, this release installed (its
+    # program and package). Nothing is replaced, re-keyed or even updated: the preview shows
+    # no change and `up` takes no step (only new stack outputs appear).
+    program_folder(stack.workdir)
+    stack.env = {k: v for k, v in stack.env.items() if k != "PYTHONPATH"}
+    ids = [c["id"] for c in connections(d)]
+    assert not pending(stack), stack.preview("--diff", check=False).output
+    with Monitor(lab) as m:
+        run = up(stack, log)
+    # the one step: the engine's own provider for the deletion guard's read of the last outputs
+    builtin = "pulumi:providers:pulumi::default"
+    assert run.returncode == 0, run.output
+    assert [(op, urn.rsplit("::", 2)[-2:]) for op, urn in run.ops()] == [
+        ("create", builtin.split("::"))
+    ], run.ops()
+    assert [c["id"] for c in connections(d)] == ids
+    row(
+        f"site-vpn upgraded ({PREVIOUS_RELEASE} -> this release)",
+        "preview --expect-no-changes passes; up: no step on any resource (the engine's builtin "
+        "`pulumi` provider is registered: no cloud object)",
+        "unchanged (the same connection ids; no update, so no re-key)",
+        m.gaps(),
+    )
 
     # 1. Crypto is versioned, not edited: a new IKE policy, connection 1 moved (deleted, then
     # created: never two connections of one peer on one router), connection 2 only once
