@@ -1,7 +1,7 @@
 """When a changed connection carries again, from the statuses Neutron reports (no Pulumi import)."""
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -159,3 +159,24 @@ def wait_until_safe_to_restart(
         return restart_blockers(sid, list_connections())
 
     return poll(blockers, service_id, settings, lambda b, _: not b, clock, sleep)
+
+
+# A site connection's inputs that its tunnel negotiates with: after an in-place change of one,
+# the tunnel still runs on what it negotiated before (the driver's reload keeps SAs) until it
+# is negotiated again.
+NEGOTIATED = (
+    "psk",
+    "peerAddress",
+    "peerId",
+    "peerCidrs",
+    "peerEpGroupId",
+    "localId",
+    "localEpGroupId",
+    "initiator",
+)
+
+
+def renegotiated(old: Mapping[str, object] | None, new: Mapping[str, object] | None) -> list[str]:
+    """The negotiated inputs an in-place update changed (names only: values may be secret)."""
+    old, new = old or {}, new or {}
+    return [key for key in NEGOTIATED if old.get(key) != new.get(key)]

@@ -14,8 +14,11 @@ change, long before the agent has renegotiated the tunnel. So in ``pulumi up``:
 
 A replaced connection comes up only on a new negotiation (neutron-vpnaas's strongSwan driver
 reloads charon, which keeps the SAs of the connection it replaced, so the customer device sees
-nothing). So after replacing connection 1 (in the gate) and connection 2 (in a hook after its
-creation, which then waits for it to carry), the program restarts that connection's VPN service
+nothing), and an in-place change of what a tunnel negotiates (PSK, peer address or id, either
+endpoint group: ``readiness.NEGOTIATED``) would take effect only at its next re-authentication,
+perhaps days later and on both tunnels at once. So after such a change of connection 1 (in the
+gate) and of connection 2 (in a hook after its create or update, which then waits for it to
+carry), the program restarts that connection's VPN service
 through the API: admin state down until the agent reports it stopped, then up; charon starts
 afresh and initiates every connection, and the device, told its SAs were deleted, re-initiates
 too. Tunnel N of every pair on that service renegotiates, so a service is restarted only when
@@ -43,6 +46,7 @@ import pulumi
 from sitevpn.readiness import (
     Connection,
     RolloutSettings,
+    renegotiated,
     restart_service,
     wait_until_carrying,
     wait_until_safe_to_restart,
@@ -114,8 +118,9 @@ class Rollout:
     stack: str
     settings: RolloutSettings
     neutron: Neutron | None = None
-    _changed: dict[str, tuple[str, bool]] = field(default_factory=dict)
-    """connection 1's resource name -> (its id, updated in place) when changed in this run."""
+    _changed: dict[str, tuple[str, bool, bool]] = field(default_factory=dict)
+    """connection 1's resource name -> (its id, updated in place, to be negotiated again) when
+    changed in this run."""
 
     _sites: dict[str, str] = field(default_factory=dict)
     """resource name of a connection -> its site key."""
@@ -131,14 +136,16 @@ class Rollout:
     def __post_init__(self) -> None:
         self.changed = pulumi.ResourceHook("site-vpn-first-tunnel-changed", self._note)
         self.updatable = pulumi.ResourceHook("site-vpn-connection-updatable", self._updatable)
-        self.replaced = pulumi.ResourceHook("site-vpn-second-tunnel-replaced", self._replaced)
+        self.renewed = pulumi.ResourceHook("site-vpn-second-tunnel-changed", self._renewed)
 
     def for_site(self, site: str) -> "SiteRollout":
         """The rollout of one site's pair."""
         return SiteRollout(self, site)
 
     async def _note(self, args: pulumi.ResourceHookArgs) -> None:
-        self._changed[args.name] = (args.id, args.old_outputs is not None)
+        updated = args.old_outputs is not None
+        again = not updated or bool(await _renegotiated(args))
+        self._changed[args.name] = (args.id, updated, again)
 
     async def _updatable(self, args: pulumi.ResourceHookArgs) -> None:
         """Before an in-place update: Neutron refuses one while the connection is PENDING_*
@@ -155,11 +162,15 @@ class Rollout:
                 "changed on it; run `pulumi up` again later"
             )
 
-    async def _replaced(self, args: pulumi.ResourceHookArgs) -> None:
-        """After connection 2 was created in place of one that existed: bring it up with its new
-        settings and wait until it carries (so that the next change finds both tunnels up)."""
-        if args.name not in self._existing:
+    async def _renewed(self, args: pulumi.ResourceHookArgs) -> None:
+        """After connection 2 was created in place of one that existed, or updated in what its
+        tunnel negotiates: bring it up with its new settings and wait until it carries (so that
+        the next change finds both tunnels up)."""
+        updated = args.old_outputs is not None
+        if not updated and args.name not in self._existing:
             return  # a new site's connection 2: nothing carried before it
+        if updated and not await _renegotiated(args):
+            return  # DPD, MTU, a name: nothing to negotiate again
         site = self._sites.get(args.name, args.name)
         await self._renegotiate(site, 2, args.id)
         carrying, status = await asyncio.to_thread(
@@ -168,7 +179,7 @@ class Rollout:
         if not carrying:
             raise RuntimeError(
                 f"stack '{self.stack}': site '{site}': connection 2 ({args.id}) is {status} "
-                f"{self.settings.timeout_seconds} s after it was replaced (wanted ACTIVE); "
+                f"{self.settings.timeout_seconds} s after its change (wanted ACTIVE); "
                 "connection 1 carries. Check tunnel 2 on the customer device before the next "
                 "change"
             )
@@ -236,8 +247,9 @@ class SiteRollout:
         self.rollout._sites[resource_name] = self.site
         before = [self.rollout.updatable]
         if index:
+            after = [self.rollout.renewed]
             return pulumi.ResourceHookBinding(
-                before_update=before, after_create=[self.rollout.replaced]
+                before_update=before, after_create=after, after_update=after
             )
         after = [self.rollout.changed]
         return pulumi.ResourceHookBinding(
@@ -259,8 +271,8 @@ class SiteRollout:
         rollout._existing.add(second)
         # Any existing connection 2 counts as carrying: Neutron's status lags the tunnel (a
         # connection can stay PENDING_CREATE for minutes with its tunnel up).
-        first_id, updated = changed
-        if not updated:
+        first_id, updated, again = changed
+        if again:
             await rollout._renegotiate(self.site, 1, first_id)
         carrying, status = await asyncio.to_thread(
             wait_until_carrying, neutron.status, first_id, rollout.settings, updated
@@ -274,6 +286,19 @@ class SiteRollout:
                 "customer device, then run `pulumi up` again (site-vpn:rollout.timeoutSeconds "
                 "sets the wait)"
             )
+
+
+async def _renegotiated(args: pulumi.ResourceHookArgs) -> list[str]:
+    """The negotiated inputs an update changed; the SDK hands secret inputs (the PSK) to hooks
+    as outputs, compared here by value and never shown."""
+
+    async def plain(inputs: Mapping[str, object] | None) -> dict[str, object]:
+        out = {}
+        for key, value in (inputs or {}).items():
+            out[key] = await value.future() if isinstance(value, pulumi.Output) else value
+        return out
+
+    return renegotiated(await plain(args.old_inputs), await plain(args.new_inputs))
 
 
 async def provider_config() -> dict[str, str]:

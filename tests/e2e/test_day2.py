@@ -38,6 +38,7 @@ each release."""
 ROLLOUT = {"timeoutSeconds": 240, "settleSeconds": 10}
 CHILDREN = ("dc1-conn1", "dc1-conn2")
 TABLE: list[tuple[str, str, str, str]] = []
+ROTATED_PSK = "N3w-Secret_PSK+rotated/2027"
 
 
 class Background:
@@ -234,7 +235,8 @@ def ike_policy(d, connection: dict) -> dict:
 
 
 def row(change: str, steps: str, neutron: str, gaps: dict[str, float]) -> None:
-    """One line of the traffic-gap table."""
+    """One line of the traffic-gap table; the pair was never dark."""
+    assert gaps["pair"] == 0, (change, gaps)
     gap = (
         f"pair {gaps['pair']:.1f} s; conn1 {gaps['dc1-conn1']:.1f} s, conn2 "
         f"{gaps['dc1-conn2']:.1f} s; ping on the VPC route {gaps['ping']:.1f} s"
@@ -319,8 +321,7 @@ def test_day2_changes_move_one_tunnel_at_a_time(cloud, deploy, lab, tmp_path):
     assert {c["ikepolicy_id"] for c in after} == {after[0]["ikepolicy_id"]} != {old_policy}
     assert ike_policy(d, after[0])["lifetime"] == {"units": "seconds", "value": 28800}
     assert old_policy not in {p["id"] for p in d.session.list("vpn/ikepolicies")}
-    gaps = m.gaps()
-    assert gaps["pair"] == 0, (gaps, run.steps())
+    assert m.gaps()["pair"] == 0, (m.gaps(), run.steps())
     assert not pending(stack)
     row(
         "IKE lifetime 86400 -> 28800 s",
@@ -330,7 +331,7 @@ def test_day2_changes_move_one_tunnel_at_a_time(cloud, deploy, lab, tmp_path):
         "delete-replaced",
         "both connections on a new IKE policy (28800 s); the old one deleted; no 409; "
         f"tunnels negotiated again: {m.negotiations()}, none by hand",
-        gaps,
+        m.gaps(),
     )
     record("day2_crypto_up", run.seconds)
 
@@ -345,17 +346,17 @@ def test_day2_changes_move_one_tunnel_at_a_time(cloud, deploy, lab, tmp_path):
     assert run.at("pre", "update", conn2) - run.at("done", "update", conn1) >= (
         ROLLOUT["settleSeconds"] - 1
     )
+    # nothing negotiated changed: no service restarted
+    assert "restarting VPN service" not in run.output
     assert [c["dpd"] for c in connections(d)] == [
         {"action": "restart", "interval": 3, "timeout": 9}
     ] * 2
-    gaps = m.gaps()
-    assert gaps["pair"] == 0, gaps
     assert not pending(stack)
     row(
         "DPD 2/6 -> 3/9 s",
         f"conn1: update; ({ROLLOUT['settleSeconds']} s ACTIVE); conn2: update",
         "both connections updated in place",
-        gaps,
+        m.gaps(),
     )
     record("day2_dpd_up", run.seconds)
 
@@ -413,13 +414,11 @@ def test_day2_changes_move_one_tunnel_at_a_time(cloud, deploy, lab, tmp_path):
         assert again.returncode == 0, again.output
     assert [c["dpd"]["interval"] for c in connections(d)] == [4, 4]
     assert not pending(stack)
-    gaps = m.gaps()
-    assert gaps["pair"] == 0, gaps
     row(
         "update interrupted (CLI killed after conn1's update)",
         "conn1: update; (killed); `pulumi cancel`; next up: conn2: update",
         "conn1 new, conn2 old until the next up; then both new",
-        gaps,
+        m.gaps(),
     )
 
     # 5. A refused replacement: the project's IKE policy quota is full. Nothing is moved; the
@@ -464,14 +463,12 @@ def test_day2_changes_move_one_tunnel_at_a_time(cloud, deploy, lab, tmp_path):
     now = {c["id"]: c for c in d.session.list("vpn/ipsec-site-connections")}
     assert [now[i]["name"] for i in ids] == [f"site-vpn-dc9-pair-conn{i}" for i in (1, 2)]
     assert not pending(stack)
-    gaps = m.gaps()
-    assert gaps["pair"] == 0, gaps
     updated = sorted({n for _, op, n, _ in run.steps() if op == "update"})
     row(
         "site key renamed dc1 -> dc9 (renamedFrom: [dc1])",
         f"update only ({', '.join(updated)}); no create, replace or delete",
         "the same connections (ids), with their new names",
-        gaps,
+        m.gaps(),
     )
     # 7. A site added: only its own resources are created; the live pair is not touched.
     values["sites"].append(
@@ -490,13 +487,11 @@ def test_day2_changes_move_one_tunnel_at_a_time(cloud, deploy, lab, tmp_path):
     assert touched and all(op == "create" and "-dc2-" in n for op, n in touched), touched
     assert len(site_connections(d, "dc2")) == 2
     assert not pending(stack)
-    gaps = m.gaps()
-    assert gaps["pair"] == 0, gaps
     row(
         "site dc2 added",
         f"create only ({len(touched)} resources of dc2); nothing else touched",
         "dc2's two connections created (its device absent: DOWN); dc9's unchanged",
-        gaps,
+        m.gaps(),
     )
 
     # Sites reordered in the file: nothing to deploy (every resource is keyed by its site).
@@ -553,14 +548,13 @@ def test_day2_changes_move_one_tunnel_at_a_time(cloud, deploy, lab, tmp_path):
     assert left.returncode == 0 and "removals.sites: dc2 is not deployed" in left.output
     del values["removals"]
     set_values(stack, values)
-    gaps = {k: max(m.gaps()[k], m2.gaps()[k]) for k in m.gaps()}
-    assert gaps["pair"] == 0, gaps
+    both = {k: max(m.gaps()[k], m2.gaps()[k]) for k in m.gaps()}
     row(
         "site dc2 removed (first without, then with removals.sites: [dc2])",
         "without: preview and up refused before any step, naming the site and the key; with: "
         f"delete only ({len(touched)} resources of dc2); left in the file: a warning",
         "dc2's connections deleted; dc9's unchanged",
-        gaps,
+        both,
     )
 
     # 9. MTU: an in-place update, one connection at a time like DPD.
@@ -575,14 +569,39 @@ def test_day2_changes_move_one_tunnel_at_a_time(cloud, deploy, lab, tmp_path):
         ROLLOUT["settleSeconds"] - 1
     )
     assert [c["mtu"] for c in site_connections(d, "dc9")] == [1400, 1400]
+    assert "restarting VPN service" not in run.output
     assert not pending(stack)
-    gaps = m.gaps()
-    assert gaps["pair"] == 0, gaps
     row(
         "MTU 1500 -> 1400",
         f"conn1: update; ({ROLLOUT['settleSeconds']} s ACTIVE); conn2: update",
         "both connections updated in place",
-        gaps,
+        m.gaps(),
+    )
+    # 10. The configured PSK rotated, as the README's procedure says: the device first loads
+    # its new secrets (its established SAs keep running), then `pulumi up` moves connection 1,
+    # restarts member a's service so that tunnel 1 authenticates with the new PSK at once, and
+    # touches connection 2 only once connection 1 carries with it.
+    conf = lab.customer_dir / "swanctl" / "swanctl.conf"
+    conf.write_text(conf.read_text().replace(f'"{PSK}"', f'"{ROTATED_PSK}"'))
+    lab.swanctl("--load-creds", "--file", str(conf))
+    stack.set_secret("psk", ROTATED_PSK)
+    with Monitor(lab) as m:
+        run = up(stack, log)
+        recovered = lab.wait_for_children(set(CHILDREN), 60)
+    assert run.returncode == 0, run.output
+    assert recovered is not None, lab.diagnose()
+    assert run.output.count("restarting VPN service") == 2, run.output
+    assert run.index("done", "update", first) < run.index("pre", "update", second)
+    assert all(c["psk"] == ROTATED_PSK for c in site_connections(d, "dc9"))
+    for secret in (PSK, ROTATED_PSK):
+        assert secret not in run.output and secret not in log.read_text()
+    assert not pending(stack)
+    row(
+        "configured PSK rotated (device loads the new secret first)",
+        "conn1: update (psk); member a's service restarted: tunnel 1 authenticates with the new "
+        "PSK; conn1 ACTIVE; conn2: update (psk); member b's service restarted",
+        f"both connections on the new PSK; tunnels negotiated again: {m.negotiations()}",
+        m.gaps(),
     )
     Path(os.environ.get("SITE_VPN_DAY2_TABLE", tmp_path / "day2.md")).write_text(
         "| change | engine steps | Neutron result | longest gap |\n|---|---|---|---|\n"

@@ -9,6 +9,7 @@ from sitevpn.readiness import (
     Connection,
     RolloutSettings,
     partner_name,
+    renegotiated,
     restart_blockers,
     restart_service,
     wait_until_carrying,
@@ -239,3 +240,19 @@ def test_wait_until_safe_to_restart_waits_for_the_partner():
     stuck = [conn("x", 1, "A"), conn("x", 2, "B", "DOWN")]
     safe, why = wait_until_safe_to_restart(lambda: stuck, "A", settings, clock, clock.sleep)
     assert (safe, why) == (False, ["site-vpn-x-pair-conn1's partner site-vpn-x-pair-conn2 is DOWN"])
+
+
+@pytest.mark.parametrize(
+    "old, new, expected",
+    [
+        # what a tunnel negotiates
+        ({"psk": "a", "mtu": 1500}, {"psk": "b", "mtu": 1500}, ["psk"]),
+        ({"peerAddress": "203.0.113.1"}, {"peerAddress": "203.0.113.2"}, ["peerAddress"]),
+        ({"peerEpGroupId": "g1"}, {"peerEpGroupId": "g2"}, ["peerEpGroupId"]),
+        # what it does not: DPD, MTU, the name (a rename)
+        ({"mtu": 1500, "name": "x", "dpds": [1]}, {"mtu": 1400, "name": "y", "dpds": [2]}, []),
+        (None, None, []),
+    ],
+)
+def test_renegotiated(old, new, expected):
+    assert renegotiated(old, new) == expected
