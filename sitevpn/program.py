@@ -4,6 +4,8 @@ Everything VPN-specific about reading a stack lives here so that ``__main__.py``
 statements long. Errors become ``pulumi.RunError``: one clear message, no traceback.
 """
 
+import asyncio
+
 import pulumi
 import pulumi_openstack as openstack
 
@@ -130,11 +132,9 @@ def _removal_checks(cfg: StackConfig) -> list[pulumi.Output[None]]:
     if not sdk.engine_runs_hooks():
         return []
     stack = pulumi.get_stack()
-    name = f"{pulumi.get_organization()}/{pulumi.get_project()}/{stack}"
-    outputs = pulumi.runtime.invoke_output("pulumi:pulumi:readStackOutputs", {"name": name})
 
-    def check(result: dict) -> None:
-        last = removals.deployed(result.get("outputs"))
+    def check(outputs: dict) -> None:
+        last = removals.deployed(outputs)
         gone = cfg.removals
         problems = removals.unacknowledged(
             stack,
@@ -156,7 +156,28 @@ def _removal_checks(cfg: StackConfig) -> list[pulumi.Output[None]]:
                 "take it out of the stack file"
             )
 
-    return [outputs.apply(check)]
+    return [pulumi.Output.from_input(_last_outputs(stack)).apply(check)]
+
+
+async def _last_outputs(stack: str, attempts: int = 20) -> dict:
+    """The stack's outputs as its last deployment left them. The file backend's checkpoint can
+    be caught mid-write by this read (the engine writes it as the update starts: "failed to load
+    checkpoint: EOF" was seen in CI), so a failed read is tried again before giving up."""
+    name = f"{pulumi.get_organization()}/{pulumi.get_project()}/{stack}"
+    for attempt in range(attempts):
+        try:
+            result = await pulumi.runtime.invoke_async(
+                "pulumi:pulumi:readStackOutputs", {"name": name}
+            )
+            return dict(result.get("outputs") or {})
+        except Exception as error:  # the engine's invoke error: retried, then reported
+            if attempt == attempts - 1:
+                raise pulumi.RunError(
+                    f"stack '{stack}': could not read the last deployment's outputs, which "
+                    f"guard deletes ({error}); nothing was changed, run the update again"
+                ) from None
+            await asyncio.sleep(0.25)
+    return {}
 
 
 def _rollout(cfg: StackConfig) -> Rollout | None:

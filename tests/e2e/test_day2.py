@@ -39,6 +39,7 @@ ROLLOUT = {"timeoutSeconds": 240, "settleSeconds": 10}
 CHILDREN = ("dc1-conn1", "dc1-conn2")
 TABLE: list[tuple[str, str, str, str]] = []
 ROTATED_PSK = "N3w-Secret_PSK+rotated/2027"
+THIRD_PSK = "Th1rd-Secret_PSK+rotated/2028"
 
 
 class Background:
@@ -601,6 +602,40 @@ def test_day2_changes_move_one_tunnel_at_a_time(cloud, deploy, lab, tmp_path):
         "conn1: update (psk); member a's service restarted: tunnel 1 authenticates with the new "
         "PSK; conn1 ACTIVE; conn2: update (psk); member b's service restarted",
         f"both connections on the new PSK; tunnels negotiated again: {m.negotiations()}",
+        m.gaps(),
+    )
+    # 11. The PSK rotated again, but the device was not given it: tunnel 1 cannot authenticate
+    # after its service restart, the update stops at the (shortened) timeout and connection 2
+    # keeps the old PSK with tunnel 2 carrying. Once the device has the PSK, `up` completes.
+    values["rollout"] = {"timeoutSeconds": 45, "settleSeconds": ROLLOUT["settleSeconds"]}
+    set_values(stack, values)
+    stack.set_secret("psk", THIRD_PSK)
+    with Monitor(lab) as m:
+        run = up(stack, log)
+        assert run.returncode != 0
+        assert "connection 1" in run.output and "connection 2 was left as it was" in run.output
+        assert not any(n == second for _, _, n, _ in run.steps()), run.steps()
+        psks = [c["psk"] for c in site_connections(d, "dc9")]
+        assert [p == THIRD_PSK for p in psks] == [True, False]
+        assert pending(stack), "the stopped rotation must still show connection 2's change"
+        # the operator gives the device the PSK: tunnel 1 comes back (the cloud initiates on
+        # the VPC's traffic), and the next `up` moves connection 2
+        conf.write_text(conf.read_text().replace(f'"{ROTATED_PSK}"', f'"{THIRD_PSK}"'))
+        lab.swanctl("--load-creds", "--file", str(conf))
+        again = up(stack, log)
+        recovered = lab.wait_for_children(set(CHILDREN), 60)
+    assert again.returncode == 0, again.output
+    assert recovered is not None, lab.diagnose()
+    assert all(c["psk"] == THIRD_PSK for c in site_connections(d, "dc9"))
+    for secret in (ROTATED_PSK, THIRD_PSK):
+        assert secret not in run.output + again.output
+    values["rollout"] = dict(ROLLOUT)
+    set_values(stack, values)
+    row(
+        "PSK rotated without giving it to the device, then given",
+        "conn1: update (psk); member a's service restarted; tunnel 1 cannot authenticate; "
+        "stopped after 45 s, conn2 untouched; device given the PSK; next up: conn2: update",
+        "conn1 new, conn2 old (tunnel 2 carrying) until the device had the PSK; then both new",
         m.gaps(),
     )
     Path(os.environ.get("SITE_VPN_DAY2_TABLE", tmp_path / "day2.md")).write_text(
