@@ -164,20 +164,20 @@ async def _last_outputs(stack: str, attempts: int = 20) -> dict:
     be caught mid-write by this read (the engine writes it as the update starts: "failed to load
     checkpoint: EOF" was seen in CI), so a failed read is tried again before giving up."""
     name = f"{pulumi.get_organization()}/{pulumi.get_project()}/{stack}"
-    for attempt in range(attempts):
+    error: Exception | None = None
+    for _ in range(attempts):
         try:
             result = await pulumi.runtime.invoke_async(
                 "pulumi:pulumi:readStackOutputs", {"name": name}
             )
             return dict(result.get("outputs") or {})
-        except Exception as error:  # the engine's invoke error: retried, then reported
-            if attempt == attempts - 1:
-                raise pulumi.RunError(
-                    f"stack '{stack}': could not read the last deployment's outputs, which "
-                    f"guard deletes ({error}); nothing was changed, run the update again"
-                ) from None
+        except Exception as failed:  # the engine's invoke error: retried, then reported
+            error = failed
             await asyncio.sleep(0.25)
-    return {}
+    raise pulumi.RunError(
+        f"stack '{stack}': could not read the last deployment's outputs, which guard deletes "
+        f"({error}); nothing was changed, run the update again"
+    )
 
 
 def _rollout(cfg: StackConfig) -> Rollout | None:

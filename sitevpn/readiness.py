@@ -5,6 +5,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
+from sitevpn.enums import HaMode
+from sitevpn.topology import PAIR_ROLES
+
 ACTIVE = "ACTIVE"
 
 StatusReader = Callable[[str], str | None]
@@ -111,7 +114,8 @@ class Connection:
     status: str
 
 
-PAIRED = ("-conn1", "-conn2")
+# The Neutron names of a pair's connections end in their keys (the same in every HA mode).
+PAIRED = tuple(f"-{role.key}" for role in PAIR_ROLES[HaMode.ACTIVE_ACTIVE])
 
 
 def partner_name(name: str) -> str | None:

@@ -85,7 +85,9 @@ def moved_attachments(
     ]
 
 
-def stale(last: Deployed, acknowledged_sites: Sequence[str], acknowledged_members: Sequence[str]):
+def stale(
+    last: Deployed, acknowledged_sites: Sequence[str], acknowledged_members: Sequence[str]
+) -> list[str]:
     """Acknowledged removals of things the last deployment does not hold (already removed)."""
     out = [f"sites: {s}" for s in acknowledged_sites if s not in last.sites]
     if last.members is not None:
