@@ -36,9 +36,11 @@ stack's ``openstack:`` config).
 """
 
 import asyncio
+import contextlib
+import functools
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 import pulumi
@@ -53,18 +55,49 @@ from sitevpn.readiness import (
     wait_until_updatable,
 )
 
+CONNECT_RETRIES = 5
+"""Retries of a request whose connection failed (keystoneauth waits 0.5 s, doubling, between
+them): a busy Keystone or Neutron can reset a connection while hundreds of resources are being
+created, and one reset must not stop an `up` half-way."""
+
+
+@contextlib.contextmanager
+def cloud_errors(stack: str, site: str, error: type[Exception], left: str) -> Iterator[None]:
+    """Keystone or Neutron failing a status query or restart (after the retries): a message
+    naming the stack, the site and what was left as it was, never a traceback. Only the
+    exception's type, and keystoneauth's own text (an address), are shown: Neutron's bodies can
+    carry a connection's PSK."""
+    from keystoneauth1.exceptions import ClientException
+    from openstack.exceptions import SDKException
+
+    try:
+        yield
+    except ClientException as e:
+        why = f"{type(e).__name__}: {e}"
+    except SDKException as e:
+        status = getattr(e, "status_code", None)
+        why = type(e).__name__ + (f" (HTTP {status})" if status else "")
+    else:
+        return
+    raise error(
+        f"stack '{stack}': site '{site}': the cloud did not answer the rollout's query ({why}); "
+        f"{left}. Run `pulumi up` again once Keystone and Neutron answer"
+    )
+
 
 class Neutron:
     """Neutron's view of site connections and VPN services, through openstacksdk with the
     provider's credentials."""
 
     def __init__(self, config: Mapping[str, str]):
-        import openstack  # openstacksdk: imported on first use, only by ``pulumi up``
+        # openstacksdk: imported on first use, only by ``pulumi up``
+        import openstack.config
+        import openstack.connection
+        from keystoneauth1 import session
 
-        if os.environ.get("OS_AUTH_URL") or os.environ.get("OS_CLOUD"):
-            self._conn = openstack.connect()
-        else:
-            self._conn = openstack.connect(
+        explicit = {}
+        if not (os.environ.get("OS_AUTH_URL") or os.environ.get("OS_CLOUD")):
+            explicit = dict(
                 auth_url=config.get("authUrl"),
                 username=config.get("userName"),
                 password=config.get("password"),
@@ -73,6 +106,12 @@ class Neutron:
                 project_domain_name=config.get("projectDomainName", "Default"),
                 region_name=config.get("region"),
             )
+        region = openstack.config.get_cloud_region(**explicit)
+        # The session's retries also cover the token request (the services' own do not).
+        region.set_session_constructor(
+            functools.partial(session.Session, connect_retries=CONNECT_RETRIES)
+        )
+        self._conn = openstack.connection.Connection(config=region)
 
     def _connection(self, connection_id: str):
         net = self._conn.network
@@ -133,6 +172,9 @@ class Rollout:
 
     _restart_lock: threading.Lock = field(default_factory=threading.Lock)
 
+    _client_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    """One client (one token) for the whole run, however many gates ask for it at once."""
+
     def __post_init__(self) -> None:
         self.changed = pulumi.ResourceHook("site-vpn-first-tunnel-changed", self._note)
         self.updatable = pulumi.ResourceHook("site-vpn-connection-updatable", self._updatable)
@@ -150,13 +192,15 @@ class Rollout:
     async def _updatable(self, args: pulumi.ResourceHookArgs) -> None:
         """Before an in-place update: Neutron refuses one while the connection is PENDING_*
         (400, half-way through an `up`), so wait for the agent's report first."""
-        neutron = await self._client()
-        ok, status = await asyncio.to_thread(
-            wait_until_updatable, neutron.status, args.id, self.settings
-        )
+        site = self._sites.get(args.name, args.name)
+        with cloud_errors(self.stack, site, RuntimeError, "nothing was changed on the connection"):
+            neutron = await self._client()
+            ok, status = await asyncio.to_thread(
+                wait_until_updatable, neutron.status, args.id, self.settings
+            )
         if not ok:
             raise RuntimeError(
-                f"stack '{self.stack}': site '{self._sites.get(args.name, args.name)}': "
+                f"stack '{self.stack}': site '{site}': "
                 f"connection {args.id} is still {status} after {self.settings.timeout_seconds} s;"
                 " Neutron refuses to update it until its agent reports the tunnel. Nothing was "
                 "changed on it; run `pulumi up` again later"
@@ -172,10 +216,12 @@ class Rollout:
         if updated and not await _renegotiated(args):
             return  # DPD, MTU, a name: nothing to negotiate again
         site = self._sites.get(args.name, args.name)
-        await self._renegotiate(site, 2, args.id)
-        carrying, status = await asyncio.to_thread(
-            wait_until_carrying, self.neutron.status, args.id, self.settings, False
-        )
+        left = "connection 2 was changed; check that tunnel 2 carries before the next change"
+        with cloud_errors(self.stack, site, RuntimeError, left):
+            await self._renegotiate(site, 2, args.id)
+            carrying, status = await asyncio.to_thread(
+                wait_until_carrying, self.neutron.status, args.id, self.settings, False
+            )
         if not carrying:
             raise RuntimeError(
                 f"stack '{self.stack}': site '{site}': connection 2 ({args.id}) is {status} "
@@ -185,9 +231,10 @@ class Rollout:
             )
 
     async def _client(self) -> Neutron:
-        if self.neutron is None:
-            config = await provider_config()
-            self.neutron = await asyncio.to_thread(Neutron, config)
+        async with self._client_lock:
+            if self.neutron is None:
+                config = await provider_config()
+                self.neutron = await asyncio.to_thread(Neutron, config)
         return self.neutron
 
     async def _renegotiate(self, site: str, tunnel: int, connection_id: str) -> None:
@@ -264,19 +311,21 @@ class SiteRollout:
         if changed is None:
             return
         rollout = self.rollout
-        neutron = await rollout._client()
-        second_status = await asyncio.to_thread(neutron.find, second, service_id)
-        if second_status is None:
-            return  # no connection 2 yet (a new site): nothing to protect
-        rollout._existing.add(second)
-        # Any existing connection 2 counts as carrying: Neutron's status lags the tunnel (a
-        # connection can stay PENDING_CREATE for minutes with its tunnel up).
-        first_id, updated, again = changed
-        if again:
-            await rollout._renegotiate(self.site, 1, first_id)
-        carrying, status = await asyncio.to_thread(
-            wait_until_carrying, neutron.status, first_id, rollout.settings, updated
-        )
+        left = "connection 2 was left as it was"
+        with cloud_errors(rollout.stack, self.site, pulumi.RunError, left):
+            neutron = await rollout._client()
+            second_status = await asyncio.to_thread(neutron.find, second, service_id)
+            if second_status is None:
+                return  # no connection 2 yet (a new site): nothing to protect
+            rollout._existing.add(second)
+            # Any existing connection 2 counts as carrying: Neutron's status lags the tunnel (a
+            # connection can stay PENDING_CREATE for minutes with its tunnel up).
+            first_id, updated, again = changed
+            if again:
+                await rollout._renegotiate(self.site, 1, first_id)
+            carrying, status = await asyncio.to_thread(
+                wait_until_carrying, neutron.status, first_id, rollout.settings, updated
+            )
         if not carrying:
             raise pulumi.RunError(
                 f"stack '{rollout.stack}': site '{self.site}': connection 1 ({first_id}) is "

@@ -605,6 +605,10 @@ def serve(app_module: str, state: Path, port: int) -> None:
 
     class Server(ThreadingMixIn, WSGIServer):
         daemon_threads = True
+        # socketserver's listen queue is 5; a production API server's is hundreds. With 5, a
+        # 300-resource `up` (the provider and the rollout's status queries at once) had its
+        # token requests reset (hub50 in CI).
+        request_queue_size = 1024
 
     class Quiet(WSGIRequestHandler):
         def log_message(self, format, *args):
