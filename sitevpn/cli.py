@@ -1,10 +1,11 @@
-"""site-vpn command line: ``site-vpn plan <stack>``.
+"""site-vpn command line: ``site-vpn plan <stack>``, ``site-vpn device-steps CURRENT TARGET``.
 
 Exit codes: 0 clean (advisories allowed), 1 a mandatory policy is violated, 2 configuration or
 usage error (bad stack file, unknown stack, invalid config, unusable policy config).
 """
 
 import argparse
+import ipaddress
 import json
 import re
 import sys
@@ -111,8 +112,71 @@ def _parser() -> argparse.ArgumentParser:
         help="also write each site's customer device configuration (swanctl.conf, "
         "mode 0600) into DIR",
     )
+    plan.add_argument(
+        "--gateway-ip",
+        action="append",
+        default=[],
+        metavar="MEMBER=ADDRESS",
+        help="a deployed member's EIP (`pulumi stack output gatewayMembers`), so that the device "
+        "configurations name it",
+    )
     plan.add_argument("--timings", action="store_true", help="print a time breakdown to stderr")
+    device_steps = commands.add_parser(
+        "device-steps",
+        allow_abbrev=False,
+        help="split a change of a customer device's configuration into one load per tunnel",
+        description="Write the files that take the device from CURRENT (the swanctl.conf it "
+        "runs) to TARGET (its new one) one connection at a time: strongSwan restarts every "
+        "connection whose settings changed when a file is loaded, so loading TARGET at once "
+        "would bounce both tunnels of the pair.",
+    )
+    device_steps.add_argument("current", type=Path, help="the configuration the device runs")
+    device_steps.add_argument("target", type=Path, help="its new configuration")
+    device_steps.add_argument(
+        "--out", type=Path, required=True, metavar="DIR", help="folder for the step files"
+    )
     return parser
+
+
+def _gateway_ips(given: list[str]) -> dict[str, str]:
+    ips = {}
+    for text in given:
+        member, sep, address = text.partition("=")
+        try:
+            ipaddress.IPv4Address(address)
+        except ValueError:
+            sep = ""
+        if not sep or not re.fullmatch(r"[a-z][a-z0-9-]{0,31}", member):
+            raise UsageError(
+                f"--gateway-ip needs MEMBER=ADDRESS with an IPv4 address (e.g. "
+                f"a=203.0.113.10), got {text[:60]!r}"
+            )
+        ips[member] = address
+    return ips
+
+
+def _device_steps(args: argparse.Namespace) -> int:
+    from sitevpn.device_steps import DeviceConfigError, steps
+    from sitevpn.devices import write_private
+
+    try:
+        loads = steps(args.current.read_text(), args.target.read_text())
+    except (OSError, UnicodeDecodeError) as exc:
+        return _fail(f"cannot read {exc.filename or 'a file'}: {exc.strerror or exc}")
+    except DeviceConfigError as exc:
+        return _fail(f"{args.current} -> {args.target}: {exc}")
+    if not loads:
+        sys.stdout.write(f"{args.current} and {args.target} configure the same tunnels: no step\n")
+        return 0
+    stem = args.target.name.removesuffix(".conf").removesuffix(".swanctl")
+    for number, step in enumerate(loads, 1):
+        path = write_private(args.out / f"{stem}.step{number}.swanctl.conf", step.text)
+        sys.stdout.write(
+            f"{number}. swanctl --load-all --file {path}\n"
+            f"   then wait until `swanctl --list-sas --ike {step.connection}` shows its CHILD_SA "
+            "INSTALLED (the other tunnel carries meanwhile)\n"
+        )
+    return 0
 
 
 def _fail(message: str) -> int:
@@ -138,6 +202,9 @@ def _main(argv: list[str]) -> int:
     started = time.perf_counter()
     argv, secrets = _take_secrets(argv)
     args = _parser().parse_args(argv)
+    if args.command == "device-steps":
+        return _device_steps(args)
+    gateway_ips = _gateway_ips(args.gateway_ip)
     pack_config = None
     if args.policy_pack_config is not None:
         try:
@@ -164,7 +231,11 @@ def _main(argv: list[str]) -> int:
     if args.device_config is not None:
         from sitevpn.devices import write_device_configs
 
-        for path in write_device_configs(plan, args.device_config):
+        try:
+            written = write_device_configs(plan, args.device_config, gateway_ips)
+        except ValueError as exc:
+            return _fail(str(exc))
+        for path in written:
             sys.stderr.write(f"device configuration: {path} (mode 0600)\n")
 
     if args.format == "json":

@@ -495,6 +495,18 @@ class RemovalsConfig(_Model):
     EIP are released for good."""
 
 
+class AcceptPreviousConfig(_Model):
+    """During a change of IKE or IPsec algorithms, DH groups or PFS: the stack-wide blocks as
+    they were before it. The device configurations accept them after the new ones, so that each
+    tunnel keeps negotiating whichever its cloud connection still has while `pulumi up` moves
+    the connections one at a time; take them out once it completed."""
+
+    ike: IkeConfig | None = None
+    """The stack-wide ``ike`` block before the change (default: unchanged)."""
+    ipsec: IpsecConfig | None = None
+    """The stack-wide ``ipsec`` block before the change (default: unchanged)."""
+
+
 class StackConfig(_Model):
     """Everything under the ``site-vpn:`` namespace of a stack file, except the secret PSK."""
 
@@ -518,6 +530,8 @@ class StackConfig(_Model):
     """How day-2 changes move through each pair."""
     removals: RemovalsConfig = RemovalsConfig()
     """Deployed sites and members this update may delete."""
+    accept_previous: AcceptPreviousConfig | None = None
+    """Crypto the customer devices keep accepting during a change of algorithms."""
     protect: Annotated[bool, Strict()] = False
     """Production: the engine refuses to delete or replace what cannot be had back (the members'
     routers, which hold the EIPs, and a created VPC), even when a removal is acknowledged."""
@@ -601,12 +615,21 @@ class StackConfig(_Model):
 
     def stack_wide_args(self) -> dict[str, Any]:
         """The stack-wide IKE, IPsec, DPD and MTU as the SiteVpn component takes them."""
-        return {
+        out: dict[str, Any] = {
             "ike": self.ike.model_dump(),
             "ipsec": self.ipsec.model_dump(),
             "dpd": self.dpd.model_dump(),
             "mtu": self.mtu,
         }
+        if self.accept_previous is not None:
+            previous = {
+                key: block.model_dump()
+                for key in ("ike", "ipsec")
+                if (block := getattr(self.accept_previous, key)) is not None
+            }
+            if previous:
+                out["accept_previous"] = previous
+        return out
 
     def member_attachment(self, index: int) -> SubnetAttachment:
         """How member ``index`` reaches the local subnets (explicit, or the default)."""

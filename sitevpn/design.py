@@ -54,6 +54,9 @@ class SiteDesign:
     connections: tuple[Connection, ...]
     crypto: Crypto
     mtu: int
+    accepted: Crypto | None = None
+    """Crypto the customer device also accepts, after ``crypto`` (a change of algorithms in
+    progress: ``acceptPrevious``); the cloud never uses it."""
 
 
 def merged(stack_wide: Mapping[str, Any] | None, site: Mapping[str, Any] | None) -> dict:
@@ -116,10 +119,19 @@ def resolve_site(
     stack_wide: Mapping[str, Any] | None = None,
 ) -> SiteDesign:
     """One site's design from its args (``SiteArgs``: name, customer_gateway, subnets, tunnels,
-    optional ike/ipsec/dpd/mtu overrides) and the stack-wide ike/ipsec/dpd/mtu."""
+    optional ike/ipsec/dpd/mtu overrides) and the stack-wide ike/ipsec/dpd/mtu/accept_previous."""
     stack_wide = stack_wide or {}
     gateway = site["customer_gateway"]
     mtu = site.get("mtu", stack_wide.get("mtu"))
+    crypto = resolve_crypto(
+        *(merged(stack_wide.get(k), site.get(k)) for k in ("ike", "ipsec", "dpd"))
+    )
+    # The previous stack-wide blocks with the site's overrides, like the current ones.
+    previous = stack_wide.get("accept_previous") or {}
+    accepted = resolve_crypto(
+        *(merged(previous.get(k, stack_wide.get(k)), site.get(k)) for k in ("ike", "ipsec")),
+        merged(stack_wide.get("dpd"), site.get("dpd")),
+    )
     return SiteDesign(
         stack=stack,
         site=site["name"],
@@ -129,10 +141,9 @@ def resolve_site(
         connections=resolve_connections(
             ha_mode, members, list(gateway["addresses"]), gateway.get("ike_id"), site["tunnels"]
         ),
-        crypto=resolve_crypto(
-            *(merged(stack_wide.get(k), site.get(k)) for k in ("ike", "ipsec", "dpd"))
-        ),
+        crypto=crypto,
         mtu=resolve_mtu(mtu),
+        accepted=None if accepted == crypto else accepted,
     )
 
 

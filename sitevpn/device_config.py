@@ -9,11 +9,11 @@ that are configured route-based.
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import fields, is_dataclass
 from typing import TYPE_CHECKING
 
-from sitevpn.design import SiteDesign, resolve_site, with_gateway_ips
+from sitevpn.design import Crypto, SiteDesign, resolve_site, with_gateway_ips
 from sitevpn.enums import HaMode
 
 if TYPE_CHECKING:
@@ -132,6 +132,15 @@ def _check_secret(psk: str) -> None:
         raise ValueError("device config: the PSK contains a control character (value not shown)")
 
 
+def _ah(crypto: Crypto) -> bool:
+    return crypto.ipsec["transform"] == "ah"
+
+
+def _listed(proposals: Iterable[str]) -> str:
+    """Proposals in order of preference, each once."""
+    return ", ".join(dict.fromkeys(proposals))
+
+
 def render_swanctl(design: SiteDesign, psk: str) -> str:
     """The customer device's swanctl.conf for one site (both connections of its pair)."""
     # Second line of defence behind the config's validation: nothing but plain tokens, so no
@@ -141,13 +150,23 @@ def render_swanctl(design: SiteDesign, psk: str) -> str:
     c = design.crypto
     ike_settings, esp, dpd = c.ike, c.ipsec, c.dpd
     ike_life, esp_life = int(ike_settings["lifetime_seconds"]), int(esp["lifetime_seconds"])
-    ike = ike_proposal(ike_settings["encryption"], ike_settings["auth"], ike_settings["dh_group"])
-    # AH (integrity only) as the driver renders it (ah=<auth>-<pfs>); otherwise ESP
-    child_proposals = (
-        f"ah_proposals = {ah_proposal(esp['auth'], esp['pfs'])}"
-        if esp["transform"] == "ah"
-        else f"esp_proposals = {esp_proposal(esp['encryption'], esp['auth'], esp['pfs'])}"
+    # The design's proposals first; during a change of algorithms also the previous ones, so
+    # that each tunnel negotiates whichever its cloud connection has at the moment.
+    suites = [c] + ([design.accepted] if design.accepted else [])
+    ike = _listed(
+        ike_proposal(s.ike["encryption"], s.ike["auth"], s.ike["dh_group"]) for s in suites
     )
+    versions = {s.ike["version"] for s in suites}
+    version = ike_settings["version"][-1] if len(versions) == 1 else "0"  # 0: either
+    # AH (integrity only) as the driver renders it (ah=<auth>-<pfs>); otherwise ESP
+    ah = _listed(ah_proposal(s.ipsec["auth"], s.ipsec["pfs"]) for s in suites if _ah(s))
+    esp_ = _listed(
+        esp_proposal(s.ipsec["encryption"], s.ipsec["auth"], s.ipsec["pfs"])
+        for s in suites
+        if not _ah(s)
+    )
+    child_proposals = [f"ah_proposals = {ah}"] if ah else []
+    child_proposals += [f"esp_proposals = {esp_}"] if esp_ else []
     lines = [
         f"# site-vpn: customer gateway configuration for site {design.site} "
         f"(stack {design.stack}), HA mode {design.ha_mode}.",
@@ -179,7 +198,7 @@ def render_swanctl(design: SiteDesign, psk: str) -> str:
         priority = (1000 if conn.role == "active" else 2000) if standby else 0
         lines += [
             f"    {name} {{",
-            f"        version = {ike_settings['version'][-1]}",
+            f"        version = {version}",
             f"        local_addrs = {conn.customer_address}",
             f"        remote_addrs = {_gateway(conn)}",
             f"        proposals = {ike}",
@@ -201,7 +220,7 @@ def render_swanctl(design: SiteDesign, psk: str) -> str:
             f"            {name} {{",
             f"                local_ts = {', '.join(design.onprem_cidrs)}",
             f"                remote_ts = {', '.join(design.vpc_cidrs)}",
-            f"                {child_proposals}",
+            *(f"                {line}" for line in child_proposals),
             f"                rekey_time = {esp_life * 9 // 10}s",
             f"                life_time = {esp_life}s",
             f"                mode = {esp['encapsulation']}",

@@ -66,6 +66,16 @@ class SiteArgs(TypedDict):
     """Former keys of this site: a rename keeps every deployed resource (aliases)."""
 
 
+class AcceptPreviousArgs(TypedDict, total=False):
+    """Crypto the customer devices keep accepting while a change of algorithms moves the tunnels
+    (the cloud never uses it)."""
+
+    ike: IkePolicyArgs
+    """The stack-wide IKE policy as it was before the change."""
+    ipsec: IpsecPolicyArgs
+    """The stack-wide IPsec policy as it was before the change."""
+
+
 class SiteVpnArgs(TypedDict):
     """Inputs of a SiteVpn."""
 
@@ -91,6 +101,9 @@ class SiteVpnArgs(TypedDict):
     """MTU of every connection."""
     psk: NotRequired[pulumi.Input[str]]
     """PSK shared by all sites (otherwise one is generated per site)."""
+    accept_previous: NotRequired[AcceptPreviousArgs]
+    """During a change of IKE or IPsec algorithms: the settings before it, which the device
+    configurations accept after the new ones until it is taken out again."""
 
 
 class SiteSummary(TypedDict):
@@ -153,7 +166,9 @@ class SiteVpn(pulumi.ComponentResource):
         self.customer_gateways: dict[str, CustomerGateway] = {}
         summaries = []
         device_configs: dict[str, pulumi.Output[str]] = {}
-        stack_wide = {k: args[k] for k in ("ike", "ipsec", "dpd", "mtu") if k in args}
+        stack_wide = {
+            k: args[k] for k in ("ike", "ipsec", "dpd", "mtu", "accept_previous") if k in args
+        }
         for site in args["sites"]:
             role = f"{name}-{site['name']}"
             # The site's design, resolved once: the pair registers it, the device config renders it.

@@ -47,3 +47,20 @@ def test_protect_guards_what_cannot_be_had_back(run_program, dev, protect):
     assert guarded <= set(kinds)
     for kind, flags in kinds.items():
         assert flags == {protect and kind in guarded}, (kind, flags)
+
+
+def test_accept_previous_changes_the_device_configs_and_nothing_in_the_cloud(run_program, dev):
+    """acceptPrevious (a change of algorithms in progress) reaches the device configurations
+    only: every resource registers exactly as without it."""
+    from tests.conftest import PSK, unwrap
+
+    dev["ike"] = {"dhGroup": "group14"}
+    plain = run_program(dev, psk=PSK)
+    dev["acceptPrevious"] = {"ike": {"dhGroup": "group15"}}
+    rotating = run_program(dev, psk=PSK)
+    assert [(r.name, r.inputs) for r in rotating.resources if r.custom] == [
+        (r.name, r.inputs) for r in plain.resources if r.custom
+    ]
+    before, during = (unwrap(c.stack_outputs["deviceConfigs"])["dc1"] for c in (plain, rotating))
+    assert "proposals = aes256-sha256-modp2048\n" in before
+    assert "proposals = aes256-sha256-modp2048, aes256-sha256-modp3072\n" in during

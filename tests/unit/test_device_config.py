@@ -188,3 +188,56 @@ def test_the_renderer_refuses_a_psk_with_a_control_character_without_showing_it(
     with pytest.raises(ValueError) as raised:
         render_swanctl(design(), 'Str0ng-PSK"\n}\nevil')
     assert "control character" in str(raised.value) and "Str0ng" not in str(raised.value)
+
+
+def rotating(previous: dict, **current) -> str:
+    """The device config of a site whose stack-wide crypto changed, the previous declared."""
+    site = {
+        "name": "dc1",
+        "customer_gateway": {"addresses": ["22.10.10.22"]},
+        "subnets": ["172.16.0.0/16"],
+        "tunnels": [{"customer": "169.254.70.2/30"}, {"customer": "169.254.71.2/30"}],
+    }
+    resolved = resolve_site(
+        stack="dev",
+        ha_mode="active-active",
+        members=["a", "b"],
+        vpc_cidrs=["192.168.1.0/24"],
+        site=site,
+        stack_wide=current | {"accept_previous": previous},
+    )
+    return render_swanctl(with_gateway_ips(resolved, {"a": "1.1.1.1", "b": "2.2.2.2"}), "k")
+
+
+def lines(text: str, key: str) -> set[str]:
+    return {line.strip() for line in text.splitlines() if line.strip().startswith(key)}
+
+
+def test_during_a_change_of_algorithms_the_device_accepts_both_new_first():
+    text = rotating(
+        {"ike": {"dh_group": "group15"}, "ipsec": {"pfs": "group15"}},
+        ike={"dh_group": "group14", "auth": "sha384"},
+        ipsec={"pfs": "group14", "encryption": "aes-128"},
+    )
+    assert lines(text, "proposals") == {
+        "proposals = aes256-sha384-modp2048, aes256-sha256-modp3072"
+    }
+    assert lines(text, "esp_proposals") == {
+        "esp_proposals = aes128-sha256-modp2048, aes256-sha256-modp3072"
+    }
+    assert lines(text, "version") == {"version = 2"}
+
+
+def test_a_previous_block_left_out_or_unchanged_adds_nothing():
+    plain = render_swanctl(design(ike={"dh_group": "group14"}), "k")
+    assert lines(rotating({}, ike={"dh_group": "group14"}), "proposals") == lines(
+        plain, "proposals"
+    )
+    same = rotating({"ike": {"dh_group": "group14"}}, ike={"dh_group": "group14"})
+    assert lines(same, "proposals") == {"proposals = aes256-sha256-modp2048"}
+
+
+def test_from_ah_to_esp_the_device_offers_both_protocols():
+    text = rotating({"ipsec": {"transform": "ah"}}, ipsec={"transform": "esp"})
+    assert lines(text, "esp_proposals") == {"esp_proposals = aes256-sha256-modp3072"}
+    assert lines(text, "ah_proposals") == {"ah_proposals = sha256-modp3072"}

@@ -296,3 +296,63 @@ def test_a_secret_for_a_key_the_stack_does_not_have_is_refused(capsys):
     # the key is not echoed either: a mistyped --secret may carry part of the secret before '='
     assert "--secret a key (not shown): stack 'prod' has no secure value for it" in err
     assert "whatever" not in err and "psk" not in err.split("secure keys")[0]
+
+
+def test_device_configs_name_the_given_gateway_ips(capsys, tmp_path):
+    code, _, err = plan(
+        capsys, "prod", "--project", str(ROOT), "--device-config", str(tmp_path),
+        "--gateway-ip", "a=203.0.113.10", "--gateway-ip", "b=203.0.113.11",
+    )  # fmt: skip
+    assert code == 0, err
+    dc1 = (tmp_path / "prod-dc1.swanctl.conf").read_text()
+    assert "remote_addrs = 203.0.113.10" in dc1 and "remote_addrs = 203.0.113.11" in dc1
+    assert "<EIP of gateway member" not in dc1
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("a=not-an-address", "--gateway-ip needs MEMBER=ADDRESS with an IPv4 address"),
+        ("203.0.113.10", "--gateway-ip needs MEMBER=ADDRESS"),
+        ("z=203.0.113.10", "stack 'prod': --gateway-ip names z, not a member of gateway.members"),
+    ],
+)
+def test_a_bad_gateway_ip_is_refused(capsys, tmp_path, given, expected):
+    code, out, err = plan(
+        capsys, "prod", "--project", str(ROOT), "--device-config", str(tmp_path),
+        "--gateway-ip", given,
+    )  # fmt: skip
+    assert code == 2 and out == ""
+    assert expected in err and "Traceback" not in err
+    assert not list(tmp_path.iterdir())
+
+
+def test_device_steps_write_one_load_per_tunnel(capsys, tmp_path):
+    from sitevpn.device_config import render_swanctl
+    from tests.unit.test_device_config import design
+
+    current, target = tmp_path / "running.conf", tmp_path / "dev-dc1.swanctl.conf"
+    current.write_text(render_swanctl(design(), "Old-PSK-0123456789"))
+    target.write_text(render_swanctl(design(ike={"dh_group": "group14"}), "New-PSK-0123456789"))
+    code = cli.main(["device-steps", str(current), str(target), "--out", str(tmp_path / "s")])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    first, second = (
+        tmp_path / "s" / "dev-dc1.step1.swanctl.conf",
+        tmp_path / "s" / "dev-dc1.step2.swanctl.conf",
+    )
+    assert second.read_text() == target.read_text()
+    assert first.stat().st_mode & 0o777 == 0o600
+    assert out.splitlines()[0] == f"1. swanctl --load-all --file {first}"
+    assert "--ike dc1-conn1" in out and "--ike dc1-conn2" in out
+    assert "PSK-0123456789" not in out + err
+
+
+def test_device_steps_refuse_what_is_not_a_device_config(capsys, tmp_path):
+    (tmp_path / "a.conf").write_text("conn x\n")
+    (tmp_path / "b.conf").write_text("conn y\n")
+    code = cli.main(
+        ["device-steps", str(tmp_path / "a.conf"), str(tmp_path / "b.conf"), "--out", str(tmp_path)]
+    )
+    _, err = capsys.readouterr()
+    assert code == 2 and "unexpected line outside the sections" in err

@@ -97,5 +97,9 @@ def test_every_gate_of_a_run_shares_one_client(monkeypatch):
         clients = await asyncio.gather(*(run._client() for _ in range(50)))
         return {id(c) for c in clients}
 
-    assert len(asyncio.run(fifty_gates())) == 1
+    loop = asyncio.new_event_loop()  # not asyncio.run: it unsets the thread's loop for the others
+    try:
+        assert len(loop.run_until_complete(fifty_gates())) == 1
+    finally:
+        loop.close()
     assert len(made) == 1
