@@ -199,14 +199,37 @@ def peer_cidrs(connection: PolicyResource) -> list[str]:
     return list(connection.props.get("peerCidrs") or [])
 
 
+# What a policy object carries besides what the two ends negotiate.
+NOT_NEGOTIATED = frozenset({"name", "description", "region", "tenantId", "valueSpecs", "id"})
+
+
+def negotiated(connection: PolicyResource, field: str) -> dict[str, Any] | str | None:
+    """What the IKE or IPsec policy in ``field`` negotiates: the settings of the policy the
+    stack declares, or the id of an existing one (its settings are not in the stack)."""
+    policy = dependency(connection, field)
+    if policy is None:
+        return connection.props.get(field)
+    return {k: plain(policy.props[k]) for k in policy.props if k not in NOT_NEGOTIATED}
+
+
 def crypto_mismatches(connections: list[PolicyResource]) -> list[str]:
-    """What differs between connections that should share IKE policy, IPsec policy and PSK.
-    Names the field, never a PSK value."""
+    """What differs between connections that should negotiate the same IKE and IPsec settings
+    with the same PSK: the policies' settings are compared, not which objects hold them (two
+    policies with one suite are fine). Names the fields, never a PSK value."""
     problems = []
     for field, what in (("ikepolicyId", "IKE policy"), ("ipsecpolicyId", "IPsec policy")):
-        refs = {reference(c, field) for c in connections}
-        if len(refs) > 1:
-            problems.append(f"{field}: the connections use {len(refs)} different {what} objects")
+        seen = [negotiated(c, field) for c in connections]
+        if all(s == seen[0] for s in seen[1:]):
+            continue
+        if all(isinstance(s, dict) for s in seen):
+            keys = sorted({k for s in seen for k in s if len({repr(x.get(k)) for x in seen}) > 1})
+            shown = "; ".join(f"{k}: {' / '.join(str(x.get(k)) for x in seen)}" for k in keys)
+            problems.append(f"{field}: the connections' {what} settings differ ({shown})")
+        else:
+            problems.append(
+                f"{field}: the connections use different {what} objects, at least one not "
+                "declared in this stack (its settings cannot be compared)"
+            )
     if not same_secret(connections, "psk"):
         problems.append("psk: the connections use different pre-shared keys (values not shown)")
     return problems

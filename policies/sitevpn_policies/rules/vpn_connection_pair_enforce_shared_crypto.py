@@ -5,14 +5,15 @@ from ..support import CONNECTION_PAIR, SITE_CONNECTION, crypto_mismatches
 
 
 @stack_rule(
-    description="The two connections of a site-vpn connection pair must share IKE policy, IPsec "
-    "policy and PSK.",
+    description="The two connections of a site-vpn connection pair must negotiate the same IKE "
+    "and IPsec settings with the same PSK.",
     severity=Severity.HIGH,
     remediation="Build pairs with VpnConnectionPair (it shares them by construction); do not "
     "override one connection's policy or PSK through transformations.",
 )
 def POLICY(rule):
-    """Both connections of a site-vpn pair share one IKE policy, one IPsec policy and one PSK."""
+    """Both connections of a site-vpn pair negotiate the same IKE and IPsec settings (compared
+    by value, not by policy object) with one PSK."""
     for pair in rule.resources(CONNECTION_PAIR):
         with rule.guard():
             connections = rule.children(pair, SITE_CONNECTION)

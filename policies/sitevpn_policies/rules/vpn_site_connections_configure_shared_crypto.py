@@ -5,16 +5,16 @@ from ..support import CONNECTION_PAIR, SITE_CONNECTION, crypto_mismatches, refer
 
 
 @stack_rule(
-    description="Site connections to the same site should use the same IKE policy, IPsec policy "
-    "and PSK.",
+    description="Site connections to the same site should negotiate the same IKE and IPsec "
+    "settings with the same PSK.",
     level=EnforcementLevel.ADVISORY,
     severity=Severity.MEDIUM,
-    remediation="Reference one IkePolicy, one IpSecPolicy and one PSK from both connections of "
-    "the site (or use site-vpn's VpnConnectionPair).",
+    remediation="Give both connections of the site IKE and IPsec policies with the same settings "
+    "and one PSK (or use site-vpn's VpnConnectionPair).",
 )
 def POLICY(rule):
-    """Raw connections to the same site (same peer group or peer CIDRs) should share IKE policy,
-    IPsec policy and PSK, as the reference recommends for HA pairs."""
+    """Raw connections to the same site (same peer group or peer CIDRs) should negotiate the same
+    IKE and IPsec settings with one PSK, as the reference recommends for HA pairs."""
     sites: dict[object, list] = {}
     for conn in rule.resources(SITE_CONNECTION):
         if conn.parent is not None and conn.parent.resource_type == CONNECTION_PAIR:

@@ -263,9 +263,9 @@ def test_pair_must_share_crypto(run_program, evaluate, dev):
         deps={"ikepolicyId": [other.urn.replace("-ike", "-ike2")]},
     )
     found = violations(evaluate(rogue), PAIR)
-    assert (
-        len(found) == 1
-        and "ikepolicyId: the connections use 2 different IKE policy objects" in found[0].message
+    assert len(found) == 1 and (
+        "ikepolicyId: the connections use different IKE policy objects, at least one not "
+        "declared in this stack" in found[0].message
     )
     secret = {runtime.SIG_KEY: runtime.SECRET_SIG, "value": "Another-Key_123456789"}
     found = violations(
@@ -280,19 +280,35 @@ def test_pair_psk_unknown_in_preview_from_one_generator_is_shared(run_program, e
     assert violations(report, PAIR) == [] and not_run(report, PAIR) == []
 
 
-def test_raw_connections_to_one_site_should_share_crypto(evaluate):
-    def program(same: bool):
+@pytest.mark.parametrize(
+    ("second", "problem"),
+    [
+        (None, None),  # one policy object
+        ({}, None),  # two objects, one suite: settings are compared, not objects
+        ({"name": "ike-b", "description": "tunnel 2"}, None),  # names are not negotiated
+        ({"pfs": "group14"}, "ikepolicyId: the connections' IKE policy settings differ (pfs: "),
+        (
+            {"lifetimes": [{"units": "seconds", "value": 28800}]},
+            "IKE policy settings differ (lifetimes: ",
+        ),
+    ],
+)
+def test_raw_connections_to_one_site_should_negotiate_the_same(evaluate, second, problem):
+    def program():
         peer = openstack.vpnaas.EndpointGroup("peer", type="cidr", endpoints=["172.16.0.0/16"])
         ike1 = openstack.vpnaas.IkePolicy("ike1", **STRONG_IKE)
-        ike2 = ike1 if same else openstack.vpnaas.IkePolicy("ike2", **STRONG_IKE)
+        ike2 = ike1 if second is None else openstack.vpnaas.IkePolicy("ike2", **STRONG_IKE | second)
         ipsec = openstack.vpnaas.IpSecPolicy("ipsec", **STRONG_IPSEC)
         connection("c1", peer_ep_group_id=peer.id, ikepolicy_id=ike1.id, ipsecpolicy_id=ipsec.id)
         connection("c2", peer_ep_group_id=peer.id, ikepolicy_id=ike2.id, ipsecpolicy_id=ipsec.id)
 
-    found = violations(evaluate(lambda: program(False)), RAW_PAIR)
+    found = violations(evaluate(program), RAW_PAIR)
+    if problem is None:
+        assert found == []
+        return
     assert [d.enforcement_level for d in found] == ["advisory"]
-    assert "site connections c1, c2 reach the same site but differ: ikepolicyId" in found[0].message
-    assert violations(evaluate(lambda: program(True)), RAW_PAIR) == []
+    assert "site connections c1, c2 reach the same site but differ: " in found[0].message
+    assert problem in found[0].message
 
 
 def test_ha_addressing(run_program, evaluate, dev, prod):
