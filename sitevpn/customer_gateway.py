@@ -40,7 +40,10 @@ class CustomerGateway(pulumi.ComponentResource):
             name=f"{name}-peer",
             type="cidr",
             endpoints=list(args["subnets"]),
-            opts=pulumi.ResourceOptions(parent=self),
+            # A change of subnets replaces the group (Neutron cannot update its endpoints): new
+            # group first, the connections moved to it, the old one deleted last (Neutron refuses
+            # to delete a group in use). The provider would ask for the reverse: an explicit name.
+            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=False),
         )
         self.addresses = pulumi.Output.from_input(addresses)
         self.ike_ids = pulumi.Output.from_input(

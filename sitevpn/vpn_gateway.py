@@ -150,7 +150,10 @@ class VpnGateway(pulumi.ComponentResource):
             name=f"{prefix}-local",
             type="subnet",
             endpoints=[s["subnet_id"] for s in subnets],
-            opts=pulumi.ResourceOptions(parent=self, depends_on=attachments),
+            # Replaced like the peer group: new first, deleted once no connection uses it.
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=attachments, delete_before_replace=False
+            ),
         )
         return GatewayMember(
             name=spec["name"],

@@ -21,6 +21,10 @@ def test_crypto_is_replaced_and_connections_go_before_their_successors(
     assert all(p.replace_on_changes == ["*"] for p in policies)
     connections = capture.of_type(CONNECTION)
     assert connections and all(c.delete_before_replace is True for c in connections)
+    # endpoint groups: new one first, the connections moved to it, the old one deleted last
+    # (the provider would ask for delete-before-replace: Neutron refuses that, group in use)
+    groups = capture.of_type("openstack:vpnaas/endpointGroup:EndpointGroup")
+    assert groups and all(g.delete_before_replace is False for g in groups)
     # connection 2 of each pair is registered after, and depends on, connection 1
     by_name = {c.name: c for c in connections}
     for name, conn in by_name.items():
