@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from sitevpn.device_steps import steps
 from tests.cloud.client import Session
 from tests.cloud.fixture import INTERNET_NET
 from tests.conftest import ROOT
@@ -245,6 +246,31 @@ def ike_policy(d, connection: dict) -> dict:
     return d.session.show("vpn/ikepolicies", connection["ikepolicy_id"])
 
 
+def conflict(output: str) -> bool:
+    """Whether Neutron answered 409 or a policy-in-use error (not: '409' inside an id)."""
+    return "InUse" in output or re.search(r"(?<![0-9a-f-])409(?![0-9a-f-])", output) is not None
+
+
+def device_follows(lab, target: str) -> list[str]:
+    """The README's procedure on the customer device: ``site-vpn device-steps`` from the file it
+    runs to its new one, each step loaded and its tunnel negotiated again (a new outbound SPI)
+    before the next; the connections moved, in order."""
+    conf = lab.customer_dir / "swanctl" / "swanctl.conf"
+    moved = []
+    for step in steps(conf.read_text(), target):
+        before = lab.child_sas().get(step.connection)
+        conf.write_text(step.text)
+        lab.swanctl("--load-all", "--file", str(conf))
+        deadline = time.monotonic() + 60
+        while (now := lab.child_sas().get(step.connection)) is None or (
+            before is not None and now.spi_out == before.spi_out
+        ):
+            assert time.monotonic() < deadline, lab.diagnose()
+            time.sleep(0.2)
+        moved.append(step.connection)
+    return moved
+
+
 def row(change: str, steps: str, neutron: str, gaps: dict[str, float]) -> None:
     """One line of the traffic-gap table; the pair was never dark."""
     assert gaps["pair"] == 0, (change, gaps)
@@ -321,7 +347,7 @@ def test_day2_changes_move_one_tunnel_at_a_time(cloud, deploy, lab, tmp_path):
     assert m.negotiations()["dc1-conn1"] >= 1 and m.negotiations()["dc1-conn2"] >= 1
     assert "restarting VPN service" in run.output
     assert "re-establish tunnel 1 on the customer device" not in run.output
-    assert "409" not in run.output and "InUse" not in run.output
+    assert not conflict(run.output)
     assert not shown(PSK, run)
     i = run.index
     assert i("done", "create-replacement", ike) < i("pre", "delete-replaced", conn1)
@@ -346,7 +372,103 @@ def test_day2_changes_move_one_tunnel_at_a_time(cloud, deploy, lab, tmp_path):
     )
     record("day2_crypto_up", run.seconds)
 
-    # 2. In-place update (DPD): connection 2 only after connection 1 stayed ACTIVE for the
+    # 2. Algorithms and DH groups changed, the customer device following one tunnel at a time
+    # (the README's procedure): the previous blocks under acceptPrevious, so the device's new
+    # configuration accepts both; the device loads it by `site-vpn device-steps` (strongSwan
+    # restarts a connection whose proposals changed, so one load per tunnel); `pulumi up`
+    # versions the policies and moves the connections; acceptPrevious taken out (`up` changes
+    # no resource), and the device loads its final configuration the same way.
+    previous = {"ike": dict(values.get("ike", {})), "ipsec": dict(values.get("ipsec", {}))}
+    values["ike"] = previous["ike"] | {"dhGroup": "group14", "auth": "sha384"}
+    values["ipsec"] = previous["ipsec"] | {"encryption": "aes-128", "pfs": "group14"}
+    values["acceptPrevious"] = previous
+    set_values(stack, values)
+    with Monitor(lab) as m:
+        loaded = device_follows(lab, d.customer_config("dc1", values, PSK))
+        run = up(stack, log)
+        recovered = lab.wait_for_children(set(CHILDREN), 60)
+        negotiated = {n: (sa.ike_algorithms, sa.algorithms) for n, sa in lab.child_sas().items()}
+        del values["acceptPrevious"]
+        set_values(stack, values)
+        done = up(stack, log)
+        final = d.customer_config("dc1", values, PSK)
+        unloaded = device_follows(lab, final)
+    assert loaded == unloaded == list(CHILDREN)
+    assert run.returncode == 0, run.output
+    assert recovered is not None, lab.diagnose()
+    assert len(set(re.findall(r"restarting VPN service (\S+)", run.output))) == 2, run.output
+    assert not conflict(run.output)
+    i = run.index
+    ipsec = f"{pair}-ipsec"
+    assert i("done", "create-replacement", ike) < i("pre", "delete-replaced", conn1)
+    assert i("done", "create-replacement", ipsec) < i("pre", "delete-replaced", conn1)
+    assert i("done", "create-replacement", conn1) < i("pre", "delete-replaced", conn2)
+    # both tunnels run the new suites (the device accepted both, the cloud offers the new)
+    for name in CHILDREN:
+        ike_suite, esp_suite = negotiated[name]
+        assert "HMAC_SHA2_384" in ike_suite and "MODP_2048" in ike_suite, negotiated
+        assert esp_suite.startswith("AES_CBC-128/"), negotiated
+    after = connections(d)
+    policy = ike_policy(d, after[0])
+    assert (policy["auth_algorithm"], policy["pfs"]) == ("sha384", "group14")
+    esp = d.session.show("vpn/ipsecpolicies", after[0]["ipsecpolicy_id"])
+    assert (esp["encryption_algorithm"], esp["pfs"]) == ("aes-128", "group14")
+    assert done.returncode == 0, done.output
+    assert done.ops() == [], done.ops()  # acceptPrevious reaches the device configs only
+    assert "modp3072" not in final and "aes256-sha256" not in final
+    assert not shown(PSK, run) and not shown(PSK, done)
+    assert not pending(stack)
+    row(
+        "IKE auth sha256 -> sha384, DH group15 -> group14; IPsec aes-256 -> aes-128, PFS "
+        "group15 -> group14 (acceptPrevious; device steps before and after)",
+        "device: conn1 then conn2 loaded accepting both suites; up: ike, ipsec: "
+        "create-replacement; conn1: delete-replaced, create-replacement (member a's service "
+        "restarted); conn2: the same (member b's); old policies: delete-replaced; "
+        "acceptPrevious out: up takes no step; device: conn1 then conn2 loaded with the new "
+        "suites only",
+        "both connections on new IKE and IPsec policies; both tunnels negotiated the new "
+        f"suites; tunnels negotiated again: {m.negotiations()}",
+        m.gaps(),
+    )
+
+    # 3. An on-premises subnet added, then removed, in the cloud: the peer endpoint group is
+    # replaced (its CIDRs cannot be updated) new-first, connection 1 moved to the new one and its
+    # service restarted so that tunnel 1 negotiates the new selectors, connection 2 once
+    # connection 1 carries, the old group deleted last. The device keeps its selectors (the
+    # cloud narrows to them): with policy-based tunnels on one device, loading new selectors
+    # for one tunnel while the other keeps the old ones was refused (measured: tunnel 1's
+    # CHILD_SA failed; docs/day2.md).
+    peer = "site-vpn-dc1-cgw-peer"
+    original = list(values["sites"][0]["subnets"])
+    for change, subnets in (("added", [*original, "172.17.0.0/16"]), ("removed", original)):
+        values["sites"][0]["subnets"] = subnets
+        set_values(stack, values)
+        with Monitor(lab) as m:
+            run = up(stack, log)
+            recovered = lab.wait_for_children(set(CHILDREN), 60)
+        assert run.returncode == 0, run.output + lab.diagnose()
+        assert recovered is not None, lab.diagnose()
+        assert len(set(re.findall(r"restarting VPN service (\S+)", run.output))) == 2, run.output
+        i = run.index
+        assert i("done", "create-replacement", peer) < i("pre", "update", conn1)
+        assert i("done", "update", conn1) < i("pre", "update", conn2)
+        assert i("done", "update", conn2) < i("done", "delete-replaced", peer)
+        groups = {c["peer_ep_group_id"] for c in connections(d)}
+        assert len(groups) == 1
+        endpoints = d.session.show("vpn/endpoint-groups", groups.pop())["endpoints"]
+        assert sorted(endpoints) == sorted(subnets)
+        assert not pending(stack)
+        row(
+            f"on-premises subnet 172.17.0.0/16 {change} (cloud side; the device keeps its "
+            "selectors)",
+            "peer endpoint group: create-replacement; conn1: update (member a's service "
+            "restarted); conn2: update (member b's); old group: delete-replaced",
+            f"both connections on a group of {', '.join(subnets)}; tunnels negotiated again: "
+            f"{m.negotiations()}",
+            m.gaps(),
+        )
+
+    # 4. In-place update (DPD): connection 2 only after connection 1 stayed ACTIVE for the
     # settle window.
     values["dpd"] = {"action": "restart", "intervalSeconds": 3, "timeoutSeconds": 9}
     set_values(stack, values)
@@ -371,7 +493,7 @@ def test_day2_changes_move_one_tunnel_at_a_time(cloud, deploy, lab, tmp_path):
     )
     record("day2_dpd_up", run.seconds)
 
-    # 3. A refused update: Neutron cannot resolve the new peer address (400). The update stops
+    # 5. A refused update: Neutron cannot resolve the new peer address (400). The update stops
     # at connection 1, connection 2 untouched, and the next preview still shows the change.
     good = values["sites"][0]["customerGateway"]["addresses"]
     values["sites"][0]["customerGateway"]["addresses"] = ["dc1-vpn.invalid"]
@@ -398,7 +520,7 @@ def test_day2_changes_move_one_tunnel_at_a_time(cloud, deploy, lab, tmp_path):
         m.gaps(),
     )
 
-    # 4. An update interrupted half-way: the CLI killed while connection 1's change settles.
+    # 6. An update interrupted half-way: the CLI killed while connection 1's change settles.
     values["dpd"] = {"action": "restart", "intervalSeconds": 4, "timeoutSeconds": 12}
     set_values(stack, values)
 
@@ -432,13 +554,14 @@ def test_day2_changes_move_one_tunnel_at_a_time(cloud, deploy, lab, tmp_path):
         m.gaps(),
     )
 
-    # 5. A refused replacement: the project's IKE policy quota is full. Nothing is moved; the
+    # 7. A refused replacement: the project's IKE policy quota is full. Nothing is moved; the
     # next preview shows the replacement pending; once the quota allows it, `up` completes.
     admin = Session(cloud.credentials("admin")).login()
     used = len(d.session.list("vpn/ikepolicies"))
     project = d.session.project_id
     admin.neutron("PUT", f"/quotas/{project}", {"quota": {"ikepolicy": used}})
-    values["ike"] = {"lifetimeSeconds": 43200}
+    deployed_ike = dict(values["ike"])
+    values["ike"] = deployed_ike | {"lifetimeSeconds": 43200}
     set_values(stack, values)
     try:
         with Monitor(lab) as m:
@@ -451,7 +574,7 @@ def test_day2_changes_move_one_tunnel_at_a_time(cloud, deploy, lab, tmp_path):
         admin.neutron("PUT", f"/quotas/{project}", {"quota": {"ikepolicy": -1}})
     # nothing was half-done: taking the change back leaves nothing to deploy
     assert ike_policy(d, connections(d)[0])["lifetime"]["value"] == 28800
-    values["ike"] = {"lifetimeSeconds": 28800}
+    values["ike"] = deployed_ike
     set_values(stack, values)
     assert not pending(stack)
     row(
@@ -462,7 +585,7 @@ def test_day2_changes_move_one_tunnel_at_a_time(cloud, deploy, lab, tmp_path):
         m.gaps(),
     )
 
-    # 6. A site renamed, declared in the stack file: every resource kept (aliases), nothing
+    # 8. A site renamed, declared in the stack file: every resource kept (aliases), nothing
     # created, replaced or deleted; the connections only get their new Neutron names.
     ids = [c["id"] for c in connections(d)]
     values["sites"][0] |= {"name": "dc9", "renamedFrom": ["dc1"]}
@@ -481,7 +604,7 @@ def test_day2_changes_move_one_tunnel_at_a_time(cloud, deploy, lab, tmp_path):
         "the same connections (ids), with their new names",
         m.gaps(),
     )
-    # 7. A site added: only its own resources are created; the live pair is not touched.
+    # 9. A site added: only its own resources are created; the live pair is not touched.
     values["sites"].append(
         {
             "name": "dc2",
@@ -534,7 +657,7 @@ def test_day2_changes_move_one_tunnel_at_a_time(cloud, deploy, lab, tmp_path):
         m.gaps(),
     )
 
-    # 8. A site removed: refused until the stack file acknowledges it, then only its resources
+    # 10. A site removed: refused until the stack file acknowledges it, then only its resources
     # are deleted; the acknowledgement left behind only warns.
     values["sites"].pop()
     set_values(stack, values)
@@ -568,7 +691,7 @@ def test_day2_changes_move_one_tunnel_at_a_time(cloud, deploy, lab, tmp_path):
         both,
     )
 
-    # 9. MTU: an in-place update, one connection at a time like DPD.
+    # 11. MTU: an in-place update, one connection at a time like DPD.
     values["mtu"] = 1400
     set_values(stack, values)
     with Monitor(lab) as m:
@@ -588,7 +711,7 @@ def test_day2_changes_move_one_tunnel_at_a_time(cloud, deploy, lab, tmp_path):
         "both connections updated in place",
         m.gaps(),
     )
-    # 10. The configured PSK rotated, as the README's procedure says: the device first loads
+    # 12. The configured PSK rotated, as the README's procedure says: the device first loads
     # its new secrets (its established SAs keep running), then `pulumi up` moves connection 1,
     # restarts member a's service so that tunnel 1 authenticates with the new PSK at once, and
     # touches connection 2 only once connection 1 carries with it.
@@ -614,7 +737,7 @@ def test_day2_changes_move_one_tunnel_at_a_time(cloud, deploy, lab, tmp_path):
         f"both connections on the new PSK; tunnels negotiated again: {m.negotiations()}",
         m.gaps(),
     )
-    # 11. The PSK rotated again, but the device was not given it: tunnel 1 cannot authenticate
+    # 13. The PSK rotated again, but the device was not given it: tunnel 1 cannot authenticate
     # after its service restart, the update stops at the (shortened) timeout and connection 2
     # keeps the old PSK with tunnel 2 carrying. Once the device has the PSK, `up` completes.
     values["rollout"] = {"timeoutSeconds": 45, "settleSeconds": ROLLOUT["settleSeconds"]}
