@@ -485,7 +485,8 @@ class RolloutConfig(_Model):
 
 class RemovalsConfig(_Model):
     """Deletions acknowledged for the next ``pulumi up`` (take them out again afterwards):
-    without them, a deployed site or member missing from the stack file stops the update."""
+    without them, a deployed site, member or VPC subnet missing from the stack file stops the
+    update."""
 
     sites: list[Key] = []
     """Deployed sites taken out of ``sites``: their connections and customer gateway are
@@ -493,6 +494,22 @@ class RemovalsConfig(_Model):
     members: list[Key] = []
     """Deployed gateway members taken out of ``gateway.members``: their router, VPN service and
     EIP are released for good."""
+    subnets: list[Key] = []
+    """Deployed VPC subnets taken out of ``vpc.subnets``: detached from the gateway routers (and
+    deleted, when the stack created them)."""
+
+
+class PskRotationConfig(_Model):
+    """Rotation of the generated PSKs (one per site), tunnel by tunnel: the next generation is
+    prepared first, so that every device holds it before its connections move to it."""
+
+    generation: Annotated[int, Strict(), Field(ge=1, le=1000000)] = 1
+    """The generation the connections use. To rotate: an update with ``prepare``, the devices
+    given their new secrets, then this raised by one (and ``prepare`` taken out): the
+    connections move one tunnel at a time. Keep it afterwards: lowering it generates anew."""
+    prepare: Annotated[bool, Strict()] = False
+    """Generate the next generation now and put it in the device configurations; the
+    connections keep theirs."""
 
 
 class AcceptPreviousConfig(_Model):
@@ -532,6 +549,8 @@ class StackConfig(_Model):
     """Deployed sites and members this update may delete."""
     accept_previous: AcceptPreviousConfig | None = None
     """Crypto the customer devices keep accepting during a change of algorithms."""
+    psk_rotation: PskRotationConfig = PskRotationConfig()
+    """Rotation of the generated PSKs (not of a configured one: that is rotated by setting it)."""
     protect: Annotated[bool, Strict()] = False
     """Production: the engine refuses to delete or replace what cannot be had back (the members'
     routers, which hold the EIPs, and a created VPC), even when a removal is acknowledged."""
@@ -563,6 +582,7 @@ class StackConfig(_Model):
         for what, listed, present in (
             ("sites", self.removals.sites, [s.name for s in self.sites]),
             ("members", self.removals.members, [m.name for m in self.gateway.members]),
+            ("subnets", self.removals.subnets, [s.name for s in self.vpc.subnets]),
         ):
             for position, key in enumerate(listed):
                 if key in present:
@@ -629,6 +649,8 @@ class StackConfig(_Model):
             }
             if previous:
                 out["accept_previous"] = previous
+        if self.psk_rotation != PskRotationConfig():
+            out["psk_rotation"] = self.psk_rotation.model_dump()
         return out
 
     def member_attachment(self, index: int) -> SubnetAttachment:

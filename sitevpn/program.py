@@ -104,6 +104,12 @@ def build(cfg: StackConfig, name: str = "site-vpn") -> SiteVpn:
     }
     psk = pulumi.Config(NAMESPACE).get_secret("psk")
     if psk is not None:
+        if "psk_rotation" in args:
+            raise pulumi.RunError(
+                f"stack '{pulumi.get_stack()}': site-vpn:pskRotation rotates generated PSKs, "
+                "but this stack has a configured one (site-vpn:psk): rotate it by setting the "
+                "new secret (README, Day 2), and take pskRotation out"
+            )
         args["psk"] = psk
     # Declared CIDRs that disagree with OpenStack stop the deployment before anything of the
     # VPN is registered: the component waits for every check.
@@ -123,12 +129,18 @@ def gateway_members(vpn: SiteVpn, cfg: StackConfig) -> pulumi.Output[list[dict[s
     )
 
 
+def vpc_subnets(cfg: StackConfig) -> list[dict[str, object]]:
+    """Each VPC subnet and whether the stack created it: exported, so that the next update
+    knows what it would delete or detach."""
+    return [{"name": s.name, "created": cfg.vpc.create} for s in cfg.vpc.subnets]
+
+
 def _removal_checks(cfg: StackConfig) -> list[pulumi.Output[None]]:
-    """Refuse, before anything is registered, to delete a deployed site or member the stack
-    file drops without acknowledging it (the engine deletes whatever is not registered), or to
-    move a member's attachment (a predictable failure half-way through the update). The
-    last deployment is the stack's own outputs, read from the engine's backend; the offline
-    engine has no deployment to compare with."""
+    """Refuse, before anything is registered, to delete a deployed site, member or VPC subnet
+    the stack file drops without acknowledging it (the engine deletes whatever is not
+    registered), or to move a member's attachment (a predictable failure half-way through the
+    update). The last deployment is the stack's own outputs, read from the engine's backend;
+    the offline engine has no deployment to compare with."""
     if not sdk.engine_runs_hooks():
         return []
     stack = pulumi.get_stack()
@@ -141,8 +153,8 @@ def _removal_checks(cfg: StackConfig) -> list[pulumi.Output[None]]:
             last,
             [(s.name, s.renamed_from) for s in cfg.sites],
             [m.name for m in cfg.gateway.members],
-            gone.sites,
-            gone.members,
+            [s.name for s in cfg.vpc.subnets],
+            gone,
         ) + removals.moved_attachments(
             stack,
             last,
@@ -150,7 +162,7 @@ def _removal_checks(cfg: StackConfig) -> list[pulumi.Output[None]]:
         )
         if problems:
             raise pulumi.RunError("; ".join(problems))
-        for key in removals.stale(last, gone.sites, gone.members):
+        for key in removals.stale(last, gone):
             pulumi.log.warn(
                 f"stack '{stack}': site-vpn:removals.{key} is not deployed (already removed); "
                 "take it out of the stack file"

@@ -1,13 +1,23 @@
 """Guarded deletes: what the last deployment holds that this stack file would delete, and
 whether the stack file acknowledges it (pure: no Pulumi import).
 
-The last deployment is read from the stack's own outputs (``sites`` and ``gatewayMembers``):
+The last deployment is read from the stack's own outputs (``sites``, ``gatewayMembers`` and
+``vpcSubnets``):
 the engine deletes whatever the program no longer registers, so the program must refuse before
 it registers anything.
 """
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+class Acknowledged(Protocol):
+    """The stack file's ``removals`` block: keys whose deletion this update may carry out."""
+
+    sites: Sequence[str]
+    members: Sequence[str]
+    subnets: Sequence[str]
 
 
 @dataclass(frozen=True)
@@ -21,6 +31,9 @@ class Deployed:
     exported them)."""
     attachments: Mapping[str, str]
     """Gateway member -> how its router reaches the local subnets (interface or port)."""
+    subnets: Mapping[str, bool] | None = field(default=None)
+    """VPC subnet -> whether the stack created it (None: a deployment from before site-vpn
+    exported them)."""
 
 
 def deployed(outputs: Mapping[str, object] | None) -> Deployed:
@@ -29,10 +42,13 @@ def deployed(outputs: Mapping[str, object] | None) -> Deployed:
     sites = outputs.get("sites") or []
     members = outputs.get("gatewayMembers")
     members = [m for m in members if isinstance(m, Mapping)] if isinstance(members, list) else None
+    subnets = outputs.get("vpcSubnets")
+    subnets = [s for s in subnets if isinstance(s, Mapping)] if isinstance(subnets, list) else None
     return Deployed(
         sites=tuple(s["name"] for s in sites if isinstance(s, Mapping) and "name" in s),
         members=None if members is None else {m["name"]: m.get("eip") for m in members},
         attachments={m["name"]: m["attach"] for m in members or () if m.get("attach")},
+        subnets=None if subnets is None else {s["name"]: bool(s.get("created")) for s in subnets},
     )
 
 
@@ -41,10 +57,11 @@ def unacknowledged(
     last: Deployed,
     sites: Sequence[tuple[str, Sequence[str]]],
     members: Sequence[str],
-    acknowledged_sites: Sequence[str],
-    acknowledged_members: Sequence[str],
+    subnets: Sequence[str],
+    acknowledged: Acknowledged,
 ) -> list[str]:
-    """One message per deployed site or member that this stack file drops without saying so.
+    """One message per deployed site, member or VPC subnet that this stack file drops without
+    saying so.
 
     ``sites``: (key, former keys) of every site in the file; a former key is a rename, not a
     removal."""
@@ -55,7 +72,7 @@ def unacknowledged(
         f"add '{site}' to site-vpn:removals.sites for this update; if it was renamed, declare "
         "renamedFrom on the new key; otherwise put it back"
         for site in last.sites
-        if site not in kept and site not in acknowledged_sites
+        if site not in kept and site not in acknowledged.sites
     ]
     problems += [
         f"stack '{stack}': gateway member '{member}' (EIP {eip or 'unknown'}) is deployed but "
@@ -63,7 +80,21 @@ def unacknowledged(
         f"and releases the EIP for good. To remove it, add '{member}' to "
         "site-vpn:removals.members for this update; otherwise put it back"
         for member, eip in (last.members or {}).items()
-        if member not in members and member not in acknowledged_members
+        if member not in members and member not in acknowledged.members
+    ]
+    problems += [
+        f"stack '{stack}': VPC subnet '{subnet}' is deployed but no longer in "
+        f"site-vpn:vpc.subnets; removing it "
+        + (
+            "deletes the subnet the stack created (Neutron refuses while anything uses it, "
+            "half-way through the update)"
+            if created
+            else "detaches it from the gateway routers: its traffic to every site stops"
+        )
+        + f". To remove it, add '{subnet}' to site-vpn:removals.subnets for this update; "
+        "otherwise put it back"
+        for subnet, created in (last.subnets or {}).items()
+        if subnet not in subnets and subnet not in acknowledged.subnets
     ]
     return problems
 
@@ -85,11 +116,11 @@ def moved_attachments(
     ]
 
 
-def stale(
-    last: Deployed, acknowledged_sites: Sequence[str], acknowledged_members: Sequence[str]
-) -> list[str]:
+def stale(last: Deployed, acknowledged: Acknowledged) -> list[str]:
     """Acknowledged removals of things the last deployment does not hold (already removed)."""
-    out = [f"sites: {s}" for s in acknowledged_sites if s not in last.sites]
+    out = [f"sites: {s}" for s in acknowledged.sites if s not in last.sites]
     if last.members is not None:
-        out += [f"members: {m}" for m in acknowledged_members if m not in last.members]
+        out += [f"members: {m}" for m in acknowledged.members if m not in last.members]
+    if last.subnets is not None:
+        out += [f"subnets: {s}" for s in acknowledged.subnets if s not in last.subnets]
     return out

@@ -251,6 +251,14 @@ class Rollout:
         )
         why = await asyncio.to_thread(self._restart_when_safe, service)
         if why is None:
+            # the moment a device that follows this change (a new customer address, an HA
+            # switch) loads its step: earlier, the cloud still refuses the new settings, and a
+            # device that got NO_PROPOSAL_CHOSEN does not try again by itself
+            pulumi.log.info(
+                f"site '{site}': VPN service {service} restarted with connection {tunnel}'s new "
+                f"settings; waiting for it to come up (a customer device following this change "
+                f"loads its configuration for tunnel {tunnel} now)"
+            )
             return
         pulumi.log.warn(
             f"site '{site}': VPN service {service} not restarted ({why}): waiting up to "

@@ -17,6 +17,7 @@ from sitevpn.vpn_connection_pair import (
     DpdArgs,
     IkePolicyArgs,
     IpsecPolicyArgs,
+    PskRotationArgs,
     VpnConnectionPair,
     VpnConnectionPairArgs,
 )
@@ -101,6 +102,9 @@ class SiteVpnArgs(TypedDict):
     """MTU of every connection."""
     psk: NotRequired[pulumi.Input[str]]
     """PSK shared by all sites (otherwise one is generated per site)."""
+    psk_rotation: NotRequired[PskRotationArgs]
+    """Rotation of the generated PSKs: the generation in use, and whether the next one is
+    prepared (the device configurations then carry it)."""
     accept_previous: NotRequired[AcceptPreviousArgs]
     """During a change of IKE or IPsec algorithms: the settings before it, which the device
     configurations accept after the new ones until it is taken out again."""
@@ -214,6 +218,8 @@ class SiteVpn(pulumi.ComponentResource):
             psk = site.get("psk", args.get("psk"))
             if psk is not None:
                 pair_args["psk"] = psk
+            elif "psk_rotation" in args:
+                pair_args["psk_rotation"] = args["psk_rotation"]
             pair = VpnConnectionPair(
                 f"{role}-pair",
                 pair_args,
@@ -222,7 +228,9 @@ class SiteVpn(pulumi.ComponentResource):
             )
             self.customer_gateways[site["name"]] = customer
             self.pairs[site["name"]] = pair
-            device_configs[site["name"]] = pulumi.Output.all(gateway.public_ips, pair.psk).apply(
+            device_configs[site["name"]] = pulumi.Output.all(
+                gateway.public_ips, pair.device_psk
+            ).apply(
                 lambda values, design=design: render_swanctl(
                     with_gateway_ips(design, dict(zip(member_names, values[0], strict=True))),
                     values[1],

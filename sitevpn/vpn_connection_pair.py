@@ -71,6 +71,16 @@ class DpdArgs(TypedDict, total=False):
     """Seconds without answer before the peer is dead (default 120)."""
 
 
+class PskRotationArgs(TypedDict, total=False):
+    """Rotation of a generated PSK; without it, generation 1."""
+
+    generation: int
+    """The generated PSK both connections use (default 1)."""
+    prepare: bool
+    """Also generate the next generation and hand it to the device configuration
+    (``device_psk``) while the connections keep theirs (default false)."""
+
+
 class PairConnectionArgs(TypedDict):
     """One connection of the pair (connection 1 first)."""
 
@@ -126,6 +136,9 @@ class VpnConnectionPairArgs(TypedDict):
     """MTU of both connections (default 1500)."""
     psk: NotRequired[pulumi.Input[str]]
     """Pre-shared key of both connections; a 32-character one is generated when absent."""
+    psk_rotation: NotRequired[PskRotationArgs]
+    """Which generated PSK the connections use, and whether the next one is prepared (only
+    without ``psk``)."""
 
 
 class VpnConnectionPair(pulumi.ComponentResource):
@@ -143,6 +156,9 @@ class VpnConnectionPair(pulumi.ComponentResource):
     """Tunnel interface address plan of both connections."""
     psk: pulumi.Output[str]
     """The shared pre-shared key (secret)."""
+    device_psk: pulumi.Output[str]
+    """The pre-shared key the customer device should hold (secret): ``psk``, or the prepared
+    next generation."""
 
     def __init__(
         self,
@@ -198,19 +214,19 @@ class VpnConnectionPair(pulumi.ComponentResource):
             lifetimes=[{"units": "seconds", "value": crypto.ipsec["lifetime_seconds"]}],
             opts=versioned,
         )
+        rotation = args.get("psk_rotation", {})
+        generation = rotation.get("generation", 1)
         psk = args.get("psk")
+        device_psk = None
         if psk is None:
-            psk = random.RandomPassword(
-                f"{name}-psk",
-                length=defaults.PSK_LENGTH,
-                special=True,
-                override_special=defaults.PSK_SPECIALS,
-                min_upper=2,
-                min_lower=2,
-                min_numeric=2,
-                min_special=2,
-                opts=pulumi.ResourceOptions(parent=self),
-            ).result
+            psk = self._generated(name, generation)
+            if rotation.get("prepare"):
+                device_psk = self._generated(name, generation + 1)
+        elif rotation.get("prepare") or generation != 1:
+            raise ValueError(
+                f"VpnConnectionPair {name}: psk_rotation rotates a generated PSK; a given psk "
+                "is rotated by giving the new one"
+            )
         secret_psk = pulumi.Output.secret(psk)
         dpds = [
             {
@@ -278,6 +294,7 @@ class VpnConnectionPair(pulumi.ComponentResource):
         self.ipsec_policy_id = ipsec_policy.id
         self.tunnels = pulumi.Output.from_input(plans)
         self.psk = secret_psk
+        self.device_psk = secret_psk if device_psk is None else pulumi.Output.secret(device_psk)
         self.register_outputs(
             {
                 "haMode": self.ha_mode,
@@ -286,8 +303,26 @@ class VpnConnectionPair(pulumi.ComponentResource):
                 "ipsecPolicyId": self.ipsec_policy_id,
                 "tunnels": plans,
                 "psk": self.psk,
+                "devicePsk": self.device_psk,
             }
         )
+
+    def _generated(self, name: str, generation: int) -> pulumi.Output[str]:
+        """A generated PSK. Generation 1 keeps the name it always had (an upgrade must not
+        re-key); each later one is a resource of its own, so that the next can be prepared
+        while the connections still use the current one."""
+        suffix = "" if generation == 1 else f"-{generation}"
+        return random.RandomPassword(
+            f"{name}-psk{suffix}",
+            length=defaults.PSK_LENGTH,
+            special=True,
+            override_special=defaults.PSK_SPECIALS,
+            min_upper=2,
+            min_lower=2,
+            min_numeric=2,
+            min_special=2,
+            opts=pulumi.ResourceOptions(parent=self),
+        ).result
 
 
 async def _then(gate: Awaitable[None], value: T) -> T:

@@ -27,6 +27,10 @@ if str(ROOT / "policies") not in sys.path:
 PSK = "Sup3r-Secret_PSK+for/tests=2026"  # used as the configured secret in many tests
 
 
+GENERATED_PSK = "Gen3rated-PSK_value+0123456789ab"
+"""What FakeOpenStack's RandomPassword of generation 1 returns."""
+
+
 class FakeOpenStack(runtime.EchoBackend):
     """Echo backend plus what tests need a cloud for: EIPs for VPN services, generated
     passwords, and answers to name lookups of existing networks, subnets, routers and groups."""
@@ -48,10 +52,12 @@ class FakeOpenStack(runtime.EchoBackend):
         if resource.type == "openstack:vpnaas/service:Service" and not preview:
             outputs["externalV4Ip"] = str(next(self.eips))
         if resource.type == "random:index/randomPassword:RandomPassword" and not preview:
-            outputs["result"] = {
-                runtime.SIG_KEY: runtime.SECRET_SIG,
-                "value": "Gen3rated-PSK_value+0123456789ab",
-            }
+            # generation 1 (named "<pair>-psk") has the value the secrecy tests look for; later
+            # generations one each, so that tests can tell which one reached where
+            value = (
+                GENERATED_PSK if resource.name.endswith("-psk") else f"generated:{resource.name}"
+            )
+            outputs["result"] = {runtime.SIG_KEY: runtime.SECRET_SIG, "value": value}
         return rid, outputs
 
     def invoke(self, token, args, preview):

@@ -64,6 +64,7 @@ CASES = [
     # a removal is acknowledged only for a key taken out of the file
     ("dev", "removals", {"sites": ["dc1"]}, "site-vpn:removals.sites[0]", "still in the stack"),
     ("dev", "removals", {"members": ["b"]}, "site-vpn:removals.members[0]", "still in the stack"),
+    ("dev", "removals", {"subnets": ["vpc"]}, "site-vpn:removals.subnets[0]", "still in the stack"),
     ("dev", "protect", "yes", "site-vpn:protect", "boolean"),
     (
         "dev",

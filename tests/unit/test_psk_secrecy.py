@@ -6,9 +6,9 @@ import pytest
 
 from offline_engine import runtime
 from sitevpn.render import redact
-from tests.conftest import PSK, is_secret, unwrap
+from tests.conftest import GENERATED_PSK, PSK, is_secret, unwrap
 
-GENERATED = "Gen3rated-PSK_value+0123456789ab"  # what FakeOpenStack's RandomPassword returns
+GENERATED = GENERATED_PSK
 
 
 def _plaintext_leaks(value, secret: str, where: str):

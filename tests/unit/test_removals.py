@@ -4,26 +4,34 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from sitevpn.config import RemovalsConfig
 from sitevpn.removals import Deployed, deployed, moved_attachments, stale, unacknowledged
 
 LAST = Deployed(
     sites=("dc1", "dc2"),
     members={"a": "198.51.100.1", "b": "198.51.100.2"},
     attachments={"a": "interface", "b": "port"},
+    subnets={"vpc": True, "app": True},
 )
 
 
-def check(sites, members=("a", "b"), ack_sites=(), ack_members=(), last=LAST):
-    return unacknowledged("prod", last, sites, members, ack_sites, ack_members)
+def check(
+    sites, members=("a", "b"), ack_sites=(), ack_members=(), last=LAST, subnets=("vpc", "app")
+):
+    gone = RemovalsConfig(sites=list(ack_sites), members=list(ack_members))
+    return unacknowledged("prod", last, sites, members, subnets, gone)
 
 
 def test_outputs_of_the_last_deployment():
     outputs = {
         "sites": [{"name": "dc1", "connectionIds": ["x", "y"]}, {"name": "dc2"}],
         "gatewayMembers": [{"name": "a", "eip": "198.51.100.1", "attach": "interface"}],
+        "vpcSubnets": [{"name": "vpc", "created": True}, {"name": "db", "created": False}],
     }
-    assert deployed(outputs) == Deployed(("dc1", "dc2"), {"a": "198.51.100.1"}, {"a": "interface"})
-    # never deployed, or deployed by a release that did not export the members
+    assert deployed(outputs) == Deployed(
+        ("dc1", "dc2"), {"a": "198.51.100.1"}, {"a": "interface"}, {"vpc": True, "db": False}
+    )
+    # never deployed, or deployed by a release that did not export the members or subnets
     assert deployed(None) == Deployed((), None, {})
     assert deployed({"sites": [{"name": "dc1"}]}) == Deployed(("dc1",), None, {})
 
@@ -66,9 +74,26 @@ def test_members_unknown_before_they_were_exported():
     assert check([("dc1", ())], members=("a",), last=last) == []
 
 
+@pytest.mark.parametrize(
+    "created, says", [(True, "deletes the subnet the stack created"), (False, "detaches it")]
+)
+def test_a_dropped_vpc_subnet_is_refused_unless_acknowledged(created, says):
+    last = Deployed(("dc1",), {}, {}, {"vpc": created, "app": created})
+    [message] = check([("dc1", ())], subnets=("vpc",), last=last)
+    assert message.startswith(
+        "stack 'prod': VPC subnet 'app' is deployed but no longer in site-vpn:vpc.subnets"
+    )
+    assert says in message and "site-vpn:removals.subnets" in message
+    gone = RemovalsConfig(subnets=["app"])
+    assert unacknowledged("prod", last, [("dc1", ())], (), ("vpc",), gone) == []
+    # a deployment from before the subnets were exported: nothing to compare with
+    assert check([("dc1", ())], subnets=("vpc",), last=Deployed(("dc1",), {}, {})) == []
+
+
 def test_stale_acknowledgements():
-    assert stale(LAST, ("dc2", "dc7"), ("b", "z")) == ["sites: dc7", "members: z"]
-    assert stale(Deployed(("dc1",), None, {}), (), ("z",)) == []
+    gone = RemovalsConfig(sites=["dc2", "dc7"], members=["b", "z"], subnets=["app", "old"])
+    assert stale(LAST, gone) == ["sites: dc7", "members: z", "subnets: old"]
+    assert stale(Deployed(("dc1",), None, {}), RemovalsConfig(members=["z"])) == []
 
 
 def test_reordered_members_that_would_move_an_attachment_are_refused():
