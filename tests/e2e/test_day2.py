@@ -117,7 +117,8 @@ def set_values(stack, values: dict) -> None:
     path = stack.workdir / "stacks" / f"Pulumi.{stack.name}.yaml"
     doc = yaml.safe_load(path.read_text())
     config = {k: v for k, v in doc["config"].items() if not k.startswith("site-vpn:")}
-    config["site-vpn:psk"] = doc["config"]["site-vpn:psk"]
+    if "site-vpn:psk" in doc["config"]:
+        config["site-vpn:psk"] = doc["config"]["site-vpn:psk"]
     config.update({f"site-vpn:{k}": v for k, v in values.items()})
     doc["config"] = config
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
@@ -251,24 +252,81 @@ def conflict(output: str) -> bool:
     return "InUse" in output or re.search(r"(?<![0-9a-f-])409(?![0-9a-f-])", output) is not None
 
 
+def load_step(lab, step) -> None:
+    """Load one device step and wait until its tunnel negotiated again (a new outbound SPI)."""
+    conf = lab.customer_dir / "swanctl" / "swanctl.conf"
+    before = lab.child_sas().get(step.connection)
+    conf.write_text(step.text)
+    lab.swanctl("--load-all", "--file", str(conf))
+    deadline = time.monotonic() + 60
+    while (now := lab.child_sas().get(step.connection)) is None or (
+        before is not None and now.spi_out == before.spi_out
+    ):
+        assert time.monotonic() < deadline, lab.diagnose()
+        time.sleep(0.2)
+
+
 def device_follows(lab, target: str) -> list[str]:
     """The README's procedure on the customer device: ``site-vpn device-steps`` from the file it
-    runs to its new one, each step loaded and its tunnel negotiated again (a new outbound SPI)
-    before the next; the connections moved, in order."""
+    runs to its new one, each step loaded and its tunnel negotiated again before the next; the
+    connections moved, in order."""
     conf = lab.customer_dir / "swanctl" / "swanctl.conf"
     moved = []
     for step in steps(conf.read_text(), target):
-        before = lab.child_sas().get(step.connection)
-        conf.write_text(step.text)
-        lab.swanctl("--load-all", "--file", str(conf))
-        deadline = time.monotonic() + 60
-        while (now := lab.child_sas().get(step.connection)) is None or (
-            before is not None and now.spi_out == before.spi_out
-        ):
-            assert time.monotonic() < deadline, lab.diagnose()
-            time.sleep(0.2)
+        load_step(lab, step)
         moved.append(step.connection)
     return moved
+
+
+@dataclass
+class Follower(Background):
+    """The customer's engineer during a ``pulumi up`` that both sides must make (a new customer
+    gateway address, an HA switch), the README's procedure: each device step is loaded when
+    `pulumi up` says it restarted that connection's VPN service with the new settings (the
+    update then waits for the connection to come up, so the device cannot wait for the update;
+    loaded earlier, the cloud answers NO_PROPOSAL_CHOSEN and strongSwan does not retry)."""
+
+    lab: object
+    log: Path
+    target: str
+    cloud_changes: set[str]
+    """The device's connections whose cloud side `pulumi up` changes; a step of any other
+    (a change the cloud does not see, e.g. the active connection's policy priority) is loaded
+    at once."""
+    moved: list[str] = field(default_factory=list)
+
+    def _run(self) -> None:
+        conf = self.lab.customer_dir / "swanctl" / "swanctl.conf"
+        todo = steps(conf.read_text(), self.target)
+        while todo and not self._stop.is_set():
+            if todo[0].connection not in self.cloud_changes:
+                load_step(self.lab, todo[0])
+                self.moved.append(todo.pop(0).connection)
+                continue
+            site, key = todo[0].connection.rsplit("-", 1)
+            said = (
+                e["diagnosticEvent"]["message"]
+                for e in read_events(self.log)
+                if "diagnosticEvent" in e
+            )
+            wanted = f"loads its configuration for tunnel {key.removeprefix('conn')} now"
+            if any(f"site '{site}'" in m and wanted in m for m in said):
+                load_step(self.lab, todo[0])
+                self.moved.append(todo.pop(0).connection)
+            time.sleep(0.2)
+
+
+def up_and_recover(stack, log: Path, lab, values: dict) -> tuple[Run, "Monitor"]:
+    """The stack file rewritten to ``values`` and ``pulumi up`` under the monitor: the update
+    succeeded, the rollout restarted both members' VPN services, and both tunnels are back."""
+    set_values(stack, values)
+    with Monitor(lab) as m:
+        run = up(stack, log)
+        recovered = lab.wait_for_children(set(CHILDREN), 60)
+    assert run.returncode == 0, run.output + lab.diagnose()
+    assert recovered is not None, lab.diagnose()
+    assert len(set(re.findall(r"restarting VPN service (\S+)", run.output))) == 2, run.output
+    return run, m
 
 
 def row(change: str, steps: str, neutron: str, gaps: dict[str, float]) -> None:
@@ -280,6 +338,14 @@ def row(change: str, steps: str, neutron: str, gaps: dict[str, float]) -> None:
     )
     TABLE.append((change, steps, neutron, gap))
     print(f"\n{change} | {steps} | {neutron} | {gap}")
+
+
+def write_table(tmp_path: Path) -> None:
+    """The rows so far, as docs/day2.md's table, to $SITE_VPN_DAY2_TABLE (or the test's tmp)."""
+    Path(os.environ.get("SITE_VPN_DAY2_TABLE", tmp_path / "day2.md")).write_text(
+        "| change | engine steps | Neutron result | longest gap |\n|---|---|---|---|\n"
+        + "".join(f"| {' | '.join(r)} |\n" for r in TABLE)
+    )
 
 
 def release_tree(commit: str, dest: Path) -> Path:
@@ -294,14 +360,21 @@ def release_tree(commit: str, dest: Path) -> Path:
     return dest
 
 
-def test_day2_changes_move_one_tunnel_at_a_time(cloud, deploy, lab, tmp_path):
+def live_site(cloud, deploy, lab, **options) -> tuple[dict, object]:
+    """dev (active-active) deployed with the day-2 rollout (``options`` go to ``deploy``), the
+    customer device up and both connections ACTIVE: the values and the deployment."""
     values = e2e_values("dev") | {"rollout": dict(ROLLOUT)}
-    release = release_tree(PREVIOUS_RELEASE, tmp_path / "release")
-    d = deploy(values, "dev", release=release)
-    stack = d.engine_stack
+    d = deploy(values, "dev", **options)
     attach(lab, d, ["dc1"])
     assert bring_up(lab, d, ["dc1"]) is not None, lab.diagnose()
     cloud.wait_for_status(d.connection_ids("dc1"), "ACTIVE", 240)
+    return values, d
+
+
+def test_day2_changes_move_one_tunnel_at_a_time(cloud, deploy, lab, tmp_path):
+    release = release_tree(PREVIOUS_RELEASE, tmp_path / "release")
+    values, d = live_site(cloud, deploy, lab, release=release)
+    stack = d.engine_stack
     log = tmp_path / "events.jsonl"
     pair = "site-vpn-dc1-pair"
     conn1, conn2, ike = f"{pair}-conn1", f"{pair}-conn2", f"{pair}-ike"
@@ -442,13 +515,7 @@ def test_day2_changes_move_one_tunnel_at_a_time(cloud, deploy, lab, tmp_path):
     original = list(values["sites"][0]["subnets"])
     for change, subnets in (("added", [*original, "172.17.0.0/16"]), ("removed", original)):
         values["sites"][0]["subnets"] = subnets
-        set_values(stack, values)
-        with Monitor(lab) as m:
-            run = up(stack, log)
-            recovered = lab.wait_for_children(set(CHILDREN), 60)
-        assert run.returncode == 0, run.output + lab.diagnose()
-        assert recovered is not None, lab.diagnose()
-        assert len(set(re.findall(r"restarting VPN service (\S+)", run.output))) == 2, run.output
+        run, m = up_and_recover(stack, log, lab, values)
         i = run.index
         assert i("done", "create-replacement", peer) < i("pre", "update", conn1)
         assert i("done", "update", conn1) < i("pre", "update", conn2)
@@ -467,6 +534,160 @@ def test_day2_changes_move_one_tunnel_at_a_time(cloud, deploy, lab, tmp_path):
             f"{m.negotiations()}",
             m.gaps(),
         )
+
+    # 3b. A VPC subnet added, then removed: the subnet and each member's attachment (a's router
+    # interface, b's port) made first, each member's local endpoint group replaced new-first,
+    # connection 1 moved and tunnel 1 carrying again before connection 2, then the old groups,
+    # the attachments and the subnet deleted. The removal is refused until the stack file
+    # acknowledges it (site-vpn:removals.subnets). The device keeps its selectors, as in 3.
+    gateway = "site-vpn-gateway"
+    made = ["site-vpn-vpc-app", f"{gateway}-a-app-if", f"{gateway}-b-app-port"]
+    made.append(f"{gateway}-b-app-if")
+    groups = [f"{gateway}-a-local", f"{gateway}-b-local"]
+    vpc_subnets = list(values["vpc"]["subnets"])
+    app = {"name": "app", "cidr": "10.60.0.0/24"}
+    values["vpc"]["subnets"] = [*vpc_subnets, app]
+    run, m = up_and_recover(stack, log, lab, values)
+    i = run.index
+    # each connection waits for its own member's attachment and group only
+    for name in made:
+        conn = conn1 if "-a-" in name or "-vpc-" in name else conn2
+        assert i("done", "create", name) < i("pre", "update", conn), name
+    for name, conn in zip(groups, (conn1, conn2), strict=True):
+        assert i("done", "create-replacement", name) < i("pre", "update", conn), name
+        assert i("done", "update", conn2) < i("done", "delete-replaced", name), name
+    assert i("done", "update", conn1) < i("pre", "update", conn2)
+    app_id = next(s["id"] for s in d.session.list("subnets") if s["name"].endswith("-app"))
+    local = [d.session.show("vpn/endpoint-groups", c["local_ep_group_id"]) for c in connections(d)]
+    assert all(app_id in g["endpoints"] and len(g["endpoints"]) == 2 for g in local), local
+    assert not pending(stack)
+    row(
+        f"VPC subnet {app['cidr']} added (cloud side; the device keeps its selectors)",
+        "subnet, a's router interface, a's local endpoint group: create(-replacement); conn1: "
+        "update (member a's service restarted); b's port, interface and group the same before "
+        "conn2: update (member b's service restarted); old groups: delete-replaced",
+        "both members' local groups hold both subnets; tunnels negotiated again: "
+        f"{m.negotiations()}",
+        m.gaps(),
+    )
+    values["vpc"]["subnets"] = vpc_subnets
+    set_values(stack, values)
+    refused = up(stack, log)
+    assert refused.returncode != 0 and refused.ops() == [], refused.ops()
+    assert "VPC subnet 'app' is deployed" in refused.output, refused.output
+    assert "site-vpn:removals.subnets" in refused.output
+    values["removals"] = {"subnets": ["app"]}
+    run, m = up_and_recover(stack, log, lab, values)
+    i = run.index
+    for name, conn in zip(groups, (conn1, conn2), strict=True):
+        assert i("done", "create-replacement", name) < i("pre", "update", conn), name
+    for name in made:
+        assert i("done", "update", conn2) < i("done", "delete", name), name
+    assert app_id not in {s["id"] for s in d.session.list("subnets")}
+    local = [d.session.show("vpn/endpoint-groups", c["local_ep_group_id"]) for c in connections(d)]
+    assert all(len(g["endpoints"]) == 1 for g in local), local
+    del values["removals"]
+    set_values(stack, values)
+    assert not pending(stack)
+    row(
+        f"VPC subnet {app['cidr']} removed (first without, then with removals.subnets: [app])",
+        "without: up refused before any step, naming the subnet and the key; with: "
+        "local endpoint groups: create-replacement; conn1: update (member a's service "
+        "restarted); conn2: update (member b's); old groups, attachments, subnet: delete",
+        f"the subnet deleted; both local groups back to one subnet; tunnels negotiated again: "
+        f"{m.negotiations()}",
+        m.gaps(),
+    )
+
+    # 3c. The customer gateway's address changed, and the HA mode switched, the device following
+    # each connection as the engine updates it (it holds the old and the new addresses while
+    # the change runs): active-active X -> Y (both connections, one at a time); to
+    # active/standby [Y, Z] (connection 2 only: its peer and initiator); active/standby [Y, Z]
+    # -> [X, Z] (connection 1 only); back to active-active [X] (connection 2 only).
+    gateway_x = values["sites"][0]["customerGateway"]["addresses"][0]
+    gateway_y, gateway_z = str(INTERNET_NET[60]), str(INTERNET_NET[61])
+    for address in (gateway_y, gateway_z):
+        lab.address("add", address)
+    for mode, addresses, changed, change in (
+        (
+            "active-active",
+            [gateway_y],
+            [conn1, conn2],
+            f"customer gateway {gateway_x} -> {gateway_y} (active-active)",
+        ),
+        (
+            "active-standby",
+            [gateway_y, gateway_z],
+            [conn2],
+            f"HA mode active-active -> active/standby (customer gateways {gateway_y}, {gateway_z})",
+        ),
+        (
+            "active-standby",
+            [gateway_x, gateway_z],
+            [conn1],
+            f"customer gateway {gateway_y} -> {gateway_x} (active/standby, the active one)",
+        ),
+        (
+            "active-active",
+            [gateway_x],
+            [conn2],
+            f"HA mode active/standby -> active-active (customer gateway {gateway_x})",
+        ),
+    ):
+        values["gateway"]["haMode"] = mode
+        values["sites"][0]["customerGateway"]["addresses"] = addresses
+        set_values(stack, values)
+        target = d.customer_config("dc1", values, PSK)
+        log.unlink(missing_ok=True)  # the follower must not read the last run's events
+        device = [f"dc1-{c.rsplit('-', 1)[1]}" for c in changed]
+        conf = lab.customer_dir / "swanctl" / "swanctl.conf"
+        expected = [step.connection for step in steps(conf.read_text(), target)]
+        with Monitor(lab) as m:
+            with Follower(lab, log, target, set(device)) as follower:
+                run = up(stack, log)
+                deadline = time.monotonic() + 90
+                while len(follower.moved) < len(expected) and time.monotonic() < deadline:
+                    time.sleep(0.2)
+            recovered = lab.wait_for_children(set(CHILDREN), 60)
+        assert run.returncode == 0, run.output + lab.diagnose()
+        assert follower.moved == expected and set(device) <= set(expected), follower.moved
+        assert recovered is not None, lab.diagnose()
+        updated = [
+            name
+            for op, name in ((o, u.rsplit("::", 1)[1]) for o, u in run.ops())
+            if op == "update" and name in (conn1, conn2)
+        ]
+        assert updated == changed, run.ops()
+        assert all(op == "update" for op, _ in run.ops()), run.ops()
+        after = connections(d)
+        peers = addresses if mode == "active-standby" else addresses * 2
+        assert [c["peer_address"] for c in after] == peers
+        assert [c["initiator"] for c in after] == (
+            ["bi-directional", "response-only"]
+            if mode == "active-standby"
+            else ["bi-directional"] * 2
+        )
+        assert not pending(stack)
+        row(
+            change,
+            "".join(
+                f"device: {c.rsplit('-', 1)[1]} loaded first (priority only); "
+                for c in expected
+                if c not in device
+            )
+            + "; ".join(
+                f"{c.rsplit('-', 1)[1]}: update ({fields}), its service restarted, the device "
+                "loading its step as up says so"
+                for c in changed
+                for fields in ["peer, initiator" if "HA mode" in change else "peer"]
+            )
+            + ("; the other connection untouched in the cloud" if len(changed) == 1 else ""),
+            f"peers {', '.join(peers)}; initiators {', '.join(c['initiator'] for c in after)}; "
+            f"tunnels negotiated again: {m.negotiations()}",
+            m.gaps(),
+        )
+    for address in (gateway_y, gateway_z):
+        lab.address("del", address)
 
     # 4. In-place update (DPD): connection 2 only after connection 1 stayed ACTIVE for the
     # settle window.
@@ -774,7 +995,54 @@ def test_day2_changes_move_one_tunnel_at_a_time(cloud, deploy, lab, tmp_path):
         "conn1 new, conn2 old (tunnel 2 carrying) until the device had the PSK; then both new",
         m.gaps(),
     )
-    Path(os.environ.get("SITE_VPN_DAY2_TABLE", tmp_path / "day2.md")).write_text(
-        "| change | engine steps | Neutron result | longest gap |\n|---|---|---|---|\n"
-        + "".join(f"| {' | '.join(r)} |\n" for r in TABLE)
+    write_table(tmp_path)
+
+
+def test_generated_psk_rotates_one_tunnel_at_a_time(cloud, deploy, lab, tmp_path):
+    """The README's procedure for generated PSKs: ``pskRotation.prepare`` makes the next
+    generation (the device configs carry it; no connection changes), the device loads its new
+    secrets (its SAs keep running), then ``generation: 2`` moves connection 1, restarts its
+    service (tunnel 1 authenticates with the new PSK), and connection 2 once connection 1
+    carries; the old generation is deleted last."""
+    values, d = live_site(cloud, deploy, lab, psk=None)
+    stack = d.engine_stack
+    log = tmp_path / "events.jsonl"
+    pair = "site-vpn-dc1-pair"
+    first = [c["psk"] for c in connections(d)]
+    assert first[0] == first[1] and f'"{first[0]}"' in d.device_config("dc1")
+
+    values["pskRotation"] = {"prepare": True}
+    set_values(stack, values)
+    prepared = up(stack, log)
+    assert prepared.returncode == 0, prepared.output
+    assert [(op, urn.rsplit("::", 1)[1]) for op, urn in prepared.ops()] == [
+        ("create", f"{pair}-psk-2")
+    ], prepared.ops()
+    assert [c["psk"] for c in connections(d)] == first
+    device = stack.state().stack_outputs["deviceConfigs"]["dc1"]
+    [new] = set(re.findall(r'secret = "([^"]+)"', device))
+    assert new != first[0]
+    conf = lab.customer_dir / "swanctl" / "swanctl.conf"
+    conf.write_text(device)
+    lab.swanctl("--load-creds", "--file", str(conf))
+
+    values["pskRotation"] = {"generation": 2}
+    run, m = up_and_recover(stack, log, lab, values)
+    i = run.index
+    assert i("done", "update", f"{pair}-conn1") < i("pre", "update", f"{pair}-conn2")
+    assert i("done", "update", f"{pair}-conn2") < i("done", "delete", f"{pair}-psk")
+    assert [c["psk"] for c in connections(d)] == [new, new]
+    assert m.negotiations()["dc1-conn1"] >= 1 and m.negotiations()["dc1-conn2"] >= 1
+    for secret in (first[0], new):
+        assert not shown(secret, prepared) and not shown(secret, run)
+    assert not pending(stack)
+    row(
+        "generated PSK rotated (pskRotation: prepare, device loads its new secrets, then "
+        "generation 2)",
+        "prepare: create psk-2 only; then conn1: update (psk; member a's service restarted: "
+        "tunnel 1 authenticates with the new PSK); conn2: update (psk; member b's); psk "
+        "(generation 1): delete",
+        f"both connections on generation 2; tunnels negotiated again: {m.negotiations()}",
+        m.gaps(),
     )
+    write_table(tmp_path)
