@@ -503,7 +503,7 @@ class PskRotationConfig(_Model):
     """Rotation of the generated PSKs (one per site), tunnel by tunnel: the next generation is
     prepared first, so that every device holds it before its connections move to it."""
 
-    generation: Annotated[int, Strict(), Field(ge=1, le=1000000)] = 1
+    generation: Annotated[int, Strict(), Field(ge=1, le=1000000)] = defaults.PSK_FIRST_GENERATION
     """The generation the connections use. To rotate: an update with ``prepare``, the devices
     given their new secrets, then this raised by one (and ``prepare`` taken out): the
     connections move one tunnel at a time. Keep it afterwards: lowering it generates anew."""

@@ -46,5 +46,7 @@ ROLLOUT_TIMEOUT_SECONDS = 900
 ROLLOUT_SETTLE_SECONDS = 60
 
 # Generated PSKs: long, and drawn only from the specials the reference documents allow.
+PSK_FIRST_GENERATION = 1
+"""The generated PSK a pair starts with (named ``<pair>-psk``, as before rotation existed)."""
 PSK_LENGTH = 32
 PSK_SPECIALS = "~!@#$%^*()-_+={},./:;"

@@ -8,7 +8,7 @@ it registers anything.
 """
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 
@@ -31,7 +31,7 @@ class Deployed:
     exported them)."""
     attachments: Mapping[str, str]
     """Gateway member -> how its router reaches the local subnets (interface or port)."""
-    subnets: Mapping[str, bool] | None = field(default=None)
+    subnets: Mapping[str, bool] | None = None
     """VPC subnet -> whether the stack created it (None: a deployment from before site-vpn
     exported them)."""
 

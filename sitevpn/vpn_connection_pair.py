@@ -215,14 +215,14 @@ class VpnConnectionPair(pulumi.ComponentResource):
             opts=versioned,
         )
         rotation = args.get("psk_rotation", {})
-        generation = rotation.get("generation", 1)
+        generation = rotation.get("generation", defaults.PSK_FIRST_GENERATION)
         psk = args.get("psk")
         device_psk = None
         if psk is None:
             psk = self._generated(name, generation)
             if rotation.get("prepare"):
                 device_psk = self._generated(name, generation + 1)
-        elif rotation.get("prepare") or generation != 1:
+        elif rotation.get("prepare") or generation != defaults.PSK_FIRST_GENERATION:
             raise ValueError(
                 f"VpnConnectionPair {name}: psk_rotation rotates a generated PSK; a given psk "
                 "is rotated by giving the new one"
@@ -311,7 +311,7 @@ class VpnConnectionPair(pulumi.ComponentResource):
         """A generated PSK. Generation 1 keeps the name it always had (an upgrade must not
         re-key); each later one is a resource of its own, so that the next can be prepared
         while the connections still use the current one."""
-        suffix = "" if generation == 1 else f"-{generation}"
+        suffix = "" if generation == defaults.PSK_FIRST_GENERATION else f"-{generation}"
         return random.RandomPassword(
             f"{name}-psk{suffix}",
             length=defaults.PSK_LENGTH,
