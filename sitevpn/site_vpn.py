@@ -218,7 +218,7 @@ class SiteVpn(pulumi.ComponentResource):
             psk = site.get("psk", args.get("psk"))
             if psk is not None:
                 pair_args["psk"] = psk
-            elif "psk_rotation" in args:
+            if "psk_rotation" in args:
                 pair_args["psk_rotation"] = args["psk_rotation"]
             pair = VpnConnectionPair(
                 f"{role}-pair",

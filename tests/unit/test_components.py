@@ -183,6 +183,13 @@ def test_pair_overrides_and_configured_psk(capture):
     return pulumi.Output.all(pair.tunnels, pair.psk, pair.connection_ids).apply(check)
 
 
+def test_a_psk_rotation_beside_a_given_psk_is_refused_not_ignored(capture):
+    site = _site("dc1", 16, ["198.51.100.10"])
+    with pytest.raises(ValueError, match="psk_rotation rotates a generated PSK"):
+        _vpn(HaMode.ACTIVE_ACTIVE, [site], psk="Sup3r-Secret", psk_rotation={"prepare": True})
+    assert not [r for r in capture.resources if r.type.startswith("openstack:vpnaas/site")]
+
+
 def test_pair_rejects_anything_but_two_connections(capture):
     with pytest.raises(ValueError, match="exactly two connections"):
         VpnConnectionPair(
