@@ -448,6 +448,24 @@ class Cloud:
             + agent[-3000:]
         )
 
+    def _nudge(self, router: str, mark: str) -> None:
+        """Make the agent sync ``router``: its description changes to ``mark`` and back (each
+        update notifies the agent), so the stack that owns the router sees no drift after."""
+        try:
+            original = self.member.show("routers", router)["description"]
+            self.member.neutron("PUT", f"/routers/{router}", {"router": {"description": mark}})
+        except CloudError:
+            return  # a router busy with another update: the next round tries again
+        for _ in range(10):
+            try:
+                self.member.neutron(
+                    "PUT", f"/routers/{router}", {"router": {"description": original}}
+                )
+                return
+            except CloudError:
+                time.sleep(1)
+        raise AssertionError(f"router {router}'s description not restored after a status nudge")
+
     def _router_of(self, connection: dict) -> str:
         return self.member.show("vpn/vpnservices", connection["vpnservice_id"])["router_id"]
 
@@ -501,14 +519,7 @@ class Cloud:
             if now - nudged_at > nudge_every:
                 nudged_at = now
                 for router in set(routers.values()):
-                    try:
-                        self.member.neutron(
-                            "PUT",
-                            f"/routers/{router}",
-                            {"router": {"description": f"status refresh {int(now)}"}},
-                        )
-                    except CloudError:
-                        pass  # a router busy with another update: the next round tries again
+                    self._nudge(router, f"status refresh {int(now)}")
             time.sleep(1)
         states = {c: v["status"] for c, v in seen.items()}
         views = "".join(
