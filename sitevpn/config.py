@@ -43,6 +43,7 @@ from sitevpn.device_config import first_unprintable
 from sitevpn.enums import (
     HaMode,
     Phase1Mode,
+    PskScope,
     SubnetAttachment,
 )
 from sitevpn.topology import clash_message, name_clashes, tunnel_other_end
@@ -551,6 +552,9 @@ class StackConfig(_Model):
     """Crypto the customer devices keep accepting during a change of algorithms."""
     psk_rotation: PskRotationConfig = PskRotationConfig()
     """Rotation of the generated PSKs (not of a configured one: that is rotated by setting it)."""
+    psk_scope: PskScope = defaults.PSK_SCOPE
+    """Generated PSKs: one per site (``pair``) or one per connection (``connection``; connection
+    1 keeps the site's key, so switching re-keys tunnel 2 only)."""
     protect: Annotated[bool, Strict()] = False
     """Production: the engine refuses to delete or replace what cannot be had back (the members'
     routers, which hold the EIPs, and a created VPC), even when a removal is acknowledged."""
@@ -618,6 +622,26 @@ class StackConfig(_Model):
         return self
 
     @model_validator(mode="after")
+    def _connection_keys_tell_tunnels_apart(self) -> "StackConfig":
+        # A key per connection is found by the two ends' identities, on the device and on the
+        # cloud's router alike: one member and one customer identity give both tunnels the same.
+        if self.psk_scope != PskScope.CONNECTION or len(self.gateway.members) != 1:
+            return self
+        for index, site in enumerate(self.sites):
+            if site.customer_gateway.ike_id is not None:
+                raise PydanticCustomError(
+                    "psk_scope",
+                    "pskScope connection needs each tunnel's ends to differ, but with one "
+                    "gateway member both tunnels of this site run between the gateway's EIP and "
+                    "the one customer identity: take ikeId out or keep pskScope pair",
+                    {
+                        "loc": ("sites", index, "customerGateway", "ikeId"),
+                        "value": site.customer_gateway.ike_id,
+                    },
+                )
+        return self
+
+    @model_validator(mode="after")
     def _child_names_distinct(self) -> "StackConfig":
         families = (
             (("gateway", "members"), "member", "subnet", self.gateway.members, self.vpc.subnets),
@@ -651,6 +675,8 @@ class StackConfig(_Model):
                 out["accept_previous"] = previous
         if self.psk_rotation != PskRotationConfig():
             out["psk_rotation"] = self.psk_rotation.model_dump()
+        if self.psk_scope != defaults.PSK_SCOPE:
+            out["psk_scope"] = self.psk_scope
         return out
 
     def member_attachment(self, index: int) -> SubnetAttachment:

@@ -12,6 +12,7 @@ from sitevpn.enums import (
     EncryptionAlgorithm,
     IkeVersion,
     Phase1Mode,
+    PskScope,
     TransformProtocol,
 )
 
@@ -48,5 +49,7 @@ ROLLOUT_SETTLE_SECONDS = 60
 # Generated PSKs: long, and drawn only from the specials the reference documents allow.
 PSK_FIRST_GENERATION = 1
 """The generated PSK a pair starts with (named ``<pair>-psk``, as before rotation existed)."""
+PSK_SCOPE = PskScope.PAIR
+"""One generated key per site unless per-connection keys are asked for."""
 PSK_LENGTH = 32
 PSK_SPECIALS = "~!@#$%^*()-_+={},./:;"

@@ -9,7 +9,7 @@ that are configured route-based.
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import fields, is_dataclass
 from typing import TYPE_CHECKING
 
@@ -141,12 +141,19 @@ def _listed(proposals: Iterable[str]) -> str:
     return ", ".join(dict.fromkeys(proposals))
 
 
-def render_swanctl(design: SiteDesign, psk: str) -> str:
-    """The customer device's swanctl.conf for one site (both connections of its pair)."""
+def render_swanctl(design: SiteDesign, psks: str | Sequence[str]) -> str:
+    """The customer device's swanctl.conf for one site (both connections of its pair). ``psks``:
+    the pre-shared key of both connections, or each connection's (connection 1 first)."""
     # Second line of defence behind the config's validation: nothing but plain tokens, so no
     # value can open a block or a line of its own in the file.
     _plain("design", design)
-    _check_secret(psk)
+    psks = [psks] * len(design.connections) if isinstance(psks, str) else list(psks)
+    if len(psks) != len(design.connections):
+        raise ValueError(
+            f"device config: {len(psks)} pre-shared keys for {len(design.connections)} connections"
+        )
+    for psk in psks:
+        _check_secret(psk)
     c = design.crypto
     ike_settings, esp, dpd = c.ike, c.ipsec, c.dpd
     ike_life, esp_life = int(ike_settings["lifetime_seconds"]), int(esp["lifetime_seconds"])
@@ -232,7 +239,7 @@ def render_swanctl(design: SiteDesign, psk: str) -> str:
             lines.append(f"                priority = {priority}")
         lines += ["            }", "        }", "    }"]
     lines += ["}", "", "secrets {"]
-    for conn in design.connections:
+    for conn, psk in zip(design.connections, psks, strict=True):
         lines += [
             f"    ike-{design.site}-{conn.key} {{",
             f"        id-1 = {conn.customer_id}",

@@ -134,3 +134,13 @@ class SubnetAttachment(StrEnum):
     """Attach by subnet: the router takes each subnet's gateway IP."""
     PORT = "port"
     """Attach through a new port with another address on each subnet."""
+
+
+class PskScope(StrEnum):
+    """Which connections share a generated pre-shared key."""
+
+    PAIR = "pair"
+    """Both connections of a site use one key."""
+    CONNECTION = "connection"
+    """Each connection has a key of its own (connection 1 keeps the pair's: switching re-keys
+    only tunnel 2)."""

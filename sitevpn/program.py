@@ -110,6 +110,12 @@ def build(cfg: StackConfig, name: str = "site-vpn") -> SiteVpn:
                 "but this stack has a configured one (site-vpn:psk): rotate it by setting the "
                 "new secret (README, Day 2), and take pskRotation out"
             )
+        if "psk_scope" in args:
+            raise pulumi.RunError(
+                f"stack '{pulumi.get_stack()}': site-vpn:pskScope chooses how PSKs are "
+                "generated, but this stack has a configured one (site-vpn:psk), which every "
+                "connection uses: take pskScope out, or site-vpn:psk to have keys generated"
+            )
         args["psk"] = psk
     # Declared CIDRs that disagree with OpenStack stop the deployment before anything of the
     # VPN is registered: the component waits for every check.

@@ -22,7 +22,7 @@ from sitevpn.vpn_gateway import VpnGateway
 NAME = "sitevpn"
 COMPONENTS = [SiteVpn, VpnGateway, CustomerGateway, VpnConnectionPair, Vpc]
 # Properties that carry the PSK, wherever they appear (inputs, outputs, nested types).
-SECRET_PROPERTIES = frozenset({"psk", "devicePsk", "deviceConfigs"})
+SECRET_PROPERTIES = frozenset({"psk", "psks", "devicePsks", "deviceConfigs"})
 
 
 def project_version() -> str:

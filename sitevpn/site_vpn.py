@@ -10,7 +10,7 @@ import pulumi_openstack as openstack
 from sitevpn.customer_gateway import CustomerGateway
 from sitevpn.design import resolve_site, with_gateway_ips
 from sitevpn.device_config import render_swanctl
-from sitevpn.enums import HaMode
+from sitevpn.enums import HaMode, PskScope
 from sitevpn.rollout import Rollout
 from sitevpn.topology import cidr_slug, refuse_name_clashes
 from sitevpn.vpn_connection_pair import (
@@ -105,6 +105,8 @@ class SiteVpnArgs(TypedDict):
     psk_rotation: NotRequired[PskRotationArgs]
     """Rotation of the generated PSKs: the generation in use, and whether the next one is
     prepared (the device configurations then carry it)."""
+    psk_scope: NotRequired[PskScope]
+    """Generated PSKs: one per site (default) or one per connection."""
     accept_previous: NotRequired[AcceptPreviousArgs]
     """During a change of IKE or IPsec algorithms: the settings before it, which the device
     configurations accept after the new ones until it is taken out again."""
@@ -218,8 +220,9 @@ class SiteVpn(pulumi.ComponentResource):
             psk = site.get("psk", args.get("psk"))
             if psk is not None:
                 pair_args["psk"] = psk
-            if "psk_rotation" in args:
-                pair_args["psk_rotation"] = args["psk_rotation"]
+            for key in ("psk_rotation", "psk_scope"):
+                if key in args:
+                    pair_args[key] = args[key]
             pair = VpnConnectionPair(
                 f"{role}-pair",
                 pair_args,
@@ -229,7 +232,7 @@ class SiteVpn(pulumi.ComponentResource):
             self.customer_gateways[site["name"]] = customer
             self.pairs[site["name"]] = pair
             device_configs[site["name"]] = pulumi.Output.all(
-                gateway.public_ips, pair.device_psk
+                gateway.public_ips, pair.device_psks
             ).apply(
                 lambda values, design=design: render_swanctl(
                     with_gateway_ips(design, dict(zip(member_names, values[0], strict=True))),

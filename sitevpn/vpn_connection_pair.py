@@ -1,4 +1,5 @@
-"""VpnConnectionPair: two site connections that share one IKE policy, IPsec policy and PSK."""
+"""VpnConnectionPair: two site connections that share one IKE policy, IPsec policy and (unless
+per-connection keys are asked for) PSK."""
 
 from collections.abc import Awaitable, Sequence
 from typing import NotRequired, TypedDict, TypeVar
@@ -18,10 +19,11 @@ from sitevpn.enums import (
     HaMode,
     IkeVersion,
     Phase1Mode,
+    PskScope,
     TransformProtocol,
 )
 from sitevpn.rollout import SiteRollout
-from sitevpn.topology import PAIR_ROLES
+from sitevpn.topology import PAIR_ROLES, PairRole
 
 T = TypeVar("T")
 
@@ -75,10 +77,10 @@ class PskRotationArgs(TypedDict, total=False):
     """Rotation of a generated PSK; without it, generation 1."""
 
     generation: int
-    """The generated PSK both connections use (default 1)."""
+    """The generation of generated PSKs the connections use (default 1)."""
     prepare: bool
     """Also generate the next generation and hand it to the device configuration
-    (``device_psk``) while the connections keep theirs (default false)."""
+    (``device_psks``) while the connections keep theirs (default false)."""
 
 
 class PairConnectionArgs(TypedDict):
@@ -135,10 +137,13 @@ class VpnConnectionPairArgs(TypedDict):
     mtu: NotRequired[int]
     """MTU of both connections (default 1500)."""
     psk: NotRequired[pulumi.Input[str]]
-    """Pre-shared key of both connections; a 32-character one is generated when absent."""
+    """Pre-shared key of both connections; 32-character ones are generated when absent."""
     psk_rotation: NotRequired[PskRotationArgs]
     """Which generated PSK the connections use, and whether the next one is prepared (only
     without ``psk``)."""
+    psk_scope: NotRequired[PskScope]
+    """Generated PSKs: one for the pair (default) or one per connection (only without
+    ``psk``; connection 1 keeps the pair's key)."""
 
 
 class VpnConnectionPair(pulumi.ComponentResource):
@@ -155,10 +160,14 @@ class VpnConnectionPair(pulumi.ComponentResource):
     tunnels: pulumi.Output[list[TunnelPlan]]
     """Tunnel interface address plan of both connections."""
     psk: pulumi.Output[str]
-    """The shared pre-shared key (secret)."""
-    device_psk: pulumi.Output[str]
-    """The pre-shared key the customer device should hold (secret): ``psk``, or the prepared
-    next generation."""
+    """Connection 1's pre-shared key, the pair's unless keys are per connection (secret)."""
+    psks: pulumi.Output[list[str]]
+    """Each connection's pre-shared key, connection 1 first (secret)."""
+    device_psks: pulumi.Output[list[str]]
+    """The pre-shared keys the customer device should hold, connection 1 first (secret):
+    ``psks``, or the prepared next generation."""
+    psk_scope: pulumi.Output[str]
+    """pair or connection: whether the two connections share one key (read by the pack)."""
 
     def __init__(
         self,
@@ -214,20 +223,8 @@ class VpnConnectionPair(pulumi.ComponentResource):
             lifetimes=[{"units": "seconds", "value": crypto.ipsec["lifetime_seconds"]}],
             opts=versioned,
         )
-        rotation = args.get("psk_rotation", {})
-        generation = rotation.get("generation", defaults.PSK_FIRST_GENERATION)
-        psk = args.get("psk")
-        device_psk = None
-        if psk is None:
-            psk = self._generated(name, generation)
-            if rotation.get("prepare"):
-                device_psk = self._generated(name, generation + 1)
-        elif rotation.get("prepare") or generation != defaults.PSK_FIRST_GENERATION:
-            raise ValueError(
-                f"VpnConnectionPair {name}: psk_rotation rotates a generated PSK; a given psk "
-                "is rotated by giving the new one"
-            )
-        secret_psk = pulumi.Output.secret(psk)
+        keys, device_keys, scope = self._keys(name, args, PAIR_ROLES[ha_mode])
+        psks = [pulumi.Output.secret(k) for k in keys]
         dpds = [
             {
                 "action": crypto.dpd["action"],
@@ -274,7 +271,7 @@ class VpnConnectionPair(pulumi.ComponentResource):
                     peer_ep_group_id=args["peer_endpoint_group_id"],
                     peer_address=spec["peer_address"],
                     peer_id=spec.get("peer_id", spec["peer_address"]),
-                    psk=secret_psk,
+                    psk=psks[len(built)],
                     initiator=str(role.initiator),
                     admin_state_up=True,
                     mtu=resolve_mtu(args.get("mtu")),
@@ -293,8 +290,10 @@ class VpnConnectionPair(pulumi.ComponentResource):
         self.ike_policy_id = ike_policy.id
         self.ipsec_policy_id = ipsec_policy.id
         self.tunnels = pulumi.Output.from_input(plans)
-        self.psk = secret_psk
-        self.device_psk = secret_psk if device_psk is None else pulumi.Output.secret(device_psk)
+        self.psk = psks[0]
+        self.psks = pulumi.Output.secret(pulumi.Output.all(*psks))
+        self.device_psks = pulumi.Output.secret(pulumi.Output.all(*device_keys))
+        self.psk_scope = pulumi.Output.from_input(str(scope))
         self.register_outputs(
             {
                 "haMode": self.ha_mode,
@@ -303,9 +302,45 @@ class VpnConnectionPair(pulumi.ComponentResource):
                 "ipsecPolicyId": self.ipsec_policy_id,
                 "tunnels": plans,
                 "psk": self.psk,
-                "devicePsk": self.device_psk,
+                "psks": self.psks,
+                "devicePsks": self.device_psks,
+                "pskScope": self.psk_scope,
             }
         )
+
+    def _keys(
+        self, name: str, args: VpnConnectionPairArgs, roles: Sequence[PairRole]
+    ) -> tuple[list[pulumi.Input[str]], list[pulumi.Input[str]], PskScope]:
+        """The connections' keys, the device's keys (connection 1 first) and the scope."""
+        rotation = args.get("psk_rotation", {})
+        generation = rotation.get("generation", defaults.PSK_FIRST_GENERATION)
+        scope = PskScope(args.get("psk_scope", defaults.PSK_SCOPE))
+        psk = args.get("psk")
+        if psk is not None:
+            if rotation.get("prepare") or generation != defaults.PSK_FIRST_GENERATION:
+                raise ValueError(
+                    f"VpnConnectionPair {name}: psk_rotation rotates a generated PSK; a given "
+                    "psk is rotated by giving the new one"
+                )
+            if scope != defaults.PSK_SCOPE:
+                raise ValueError(
+                    f"VpnConnectionPair {name}: psk_scope {scope} chooses how PSKs are "
+                    "generated; a given psk is the one of both connections"
+                )
+            return [psk, psk], [psk, psk], scope
+        # Connection 1 keeps the pair's key in either scope: switching re-keys tunnel 2 only.
+        owners = [name, name if scope == PskScope.PAIR else f"{name}-{roles[1].key}"]
+        made: dict[tuple[str, int], pulumi.Output[str]] = {}
+
+        def key(owner: str, gen: int) -> pulumi.Output[str]:
+            if (owner, gen) not in made:
+                made[owner, gen] = self._generated(owner, gen)
+            return made[owner, gen]
+
+        keys: list[pulumi.Input[str]] = [key(owner, generation) for owner in owners]
+        if rotation.get("prepare"):
+            return keys, [key(owner, generation + 1) for owner in owners], scope
+        return keys, keys, scope
 
     def _generated(self, name: str, generation: int) -> pulumi.Output[str]:
         """A generated PSK. Generation 1 keeps the name it always had (an upgrade must not

@@ -28,7 +28,7 @@ PSK = "Sup3r-Secret_PSK+for/tests=2026"  # used as the configured secret in many
 
 
 GENERATED_PSK = "Gen3rated-PSK_value+0123456789ab"
-"""What FakeOpenStack's RandomPassword of generation 1 returns."""
+"""What FakeOpenStack's RandomPassword of a pair's generation 1 returns."""
 
 
 class FakeOpenStack(runtime.EchoBackend):
@@ -52,11 +52,11 @@ class FakeOpenStack(runtime.EchoBackend):
         if resource.type == "openstack:vpnaas/service:Service" and not preview:
             outputs["externalV4Ip"] = str(next(self.eips))
         if resource.type == "random:index/randomPassword:RandomPassword" and not preview:
-            # generation 1 (named "<pair>-psk") has the value the secrecy tests look for; later
-            # generations one each, so that tests can tell which one reached where
-            value = (
-                GENERATED_PSK if resource.name.endswith("-psk") else f"generated:{resource.name}"
-            )
+            # the pair's generation 1 (named "<pair>-psk") has the value the secrecy tests look
+            # for; later generations and connection 2's own keys one each, so that tests can
+            # tell which one reached where
+            first = resource.name.endswith("-psk") and not resource.name.endswith("-conn2-psk")
+            value = GENERATED_PSK if first else f"generated:{resource.name}"
             outputs["result"] = {runtime.SIG_KEY: runtime.SECRET_SIG, "value": value}
         return rid, outputs
 

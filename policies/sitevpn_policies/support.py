@@ -212,10 +212,10 @@ def negotiated(connection: PolicyResource, field: str) -> dict[str, Any] | str |
     return {k: plain(policy.props[k]) for k in policy.props if k not in NOT_NEGOTIATED}
 
 
-def crypto_mismatches(connections: list[PolicyResource]) -> list[str]:
+def crypto_mismatches(connections: list[PolicyResource], psk: bool = True) -> list[str]:
     """What differs between connections that should negotiate the same IKE and IPsec settings
-    with the same PSK: the policies' settings are compared, not which objects hold them (two
-    policies with one suite are fine). Names the fields, never a PSK value."""
+    (and, with ``psk``, the same PSK): the policies' settings are compared, not which objects
+    hold them (two policies with one suite are fine). Names the fields, never a PSK value."""
     problems = []
     for field, what in (("ikepolicyId", "IKE policy"), ("ipsecpolicyId", "IPsec policy")):
         seen = [negotiated(c, field) for c in connections]
@@ -230,7 +230,7 @@ def crypto_mismatches(connections: list[PolicyResource]) -> list[str]:
                 f"{field}: the connections use different {what} objects, at least one not "
                 "declared in this stack (its settings cannot be compared)"
             )
-    if not same_secret(connections, "psk"):
+    if psk and not same_secret(connections, "psk"):
         problems.append("psk: the connections use different pre-shared keys (values not shown)")
     return problems
 

@@ -22,12 +22,13 @@ from pathlib import Path
 import pytest
 import yaml
 
+from sitevpn.device_steps import parse as parse_swanctl
 from sitevpn.device_steps import steps
 from tests.cloud.client import Session
 from tests.cloud.fixture import INTERNET_NET
 from tests.conftest import ROOT
 from tests.e2e.conftest import PSK, attach, bring_up, e2e_values, record
-from tests.engine import CLI, end_session, program_folder
+from tests.engine import CLI, PACK, end_session, program_folder
 
 pytestmark = pytest.mark.day2
 
@@ -170,12 +171,14 @@ class Run:
         return self.steps()[self.index(phase, op, name)][3]
 
 
-def up(stack, log: Path, kill_after=None, timeout: float = 900) -> Run:
-    """``pulumi up`` with ``--event-log``; with ``kill_after(events)``, SIGKILL the CLI as soon
-    as that returns true (an update interrupted half-way)."""
+def up(stack, log: Path, kill_after=None, timeout: float = 900, extra: tuple = ()) -> Run:
+    """``pulumi up`` with ``--event-log`` (and ``extra`` arguments); with
+    ``kill_after(events)``, SIGKILL the CLI as soon as that returns true (an update interrupted
+    half-way)."""
     log.unlink(missing_ok=True)
     started = time.monotonic()
     argv = [str(CLI), "up", "--yes", "--non-interactive", "--skip-preview", "--stack", stack.name]
+    argv += list(extra)
     proc = subprocess.Popen(
         [*argv, "--event-log", str(log)],
         cwd=stack.workdir,
@@ -1043,6 +1046,46 @@ def test_generated_psk_rotates_one_tunnel_at_a_time(cloud, deploy, lab, tmp_path
         "tunnel 1 authenticates with the new PSK); conn2: update (psk; member b's); psk "
         "(generation 1): delete",
         f"both connections on generation 2; tunnels negotiated again: {m.negotiations()}",
+        m.gaps(),
+    )
+
+    # A key per connection: connection 1 keeps the site's key, connection 2 gets one of its own
+    # (the policy pack, loaded for this update, accepts the pair's two keys as declared). The
+    # device takes tunnel 2's new secret from the update's outputs; tunnel 1 carries meanwhile.
+    values["pskScope"] = "connection"
+    set_values(stack, values)
+    # the lab's customer device sits on a documentation address, which the pack refuses
+    lab_addresses = tmp_path / "pack-config.json"
+    lab_addresses.write_text(
+        json.dumps({"vpn-site-connection-enforce-public-peer-address": "disabled"})
+    )
+    pack = ("--policy-pack", str(PACK), "--policy-pack-config", str(lab_addresses))
+    with Monitor(lab) as m:
+        run = up(stack, log, extra=pack)
+        assert run.returncode == 0, run.output
+        device = stack.state().stack_outputs["deviceConfigs"]["dc1"]
+        conf.write_text(device)
+        lab.swanctl("--load-creds", "--file", str(conf))
+        lab.swanctl("--initiate", "--child", "dc1-conn2", "--timeout", "10", check=False)
+        recovered = lab.wait_for_children(set(CHILDREN), 60)
+    assert recovered is not None, lab.diagnose()
+    assert "vpn-connection-pair-enforce-shared-crypto" not in run.output, run.output
+    assert [(op, urn.rsplit("::", 1)[1]) for op, urn in run.ops()] == [
+        ("create", f"{pair}-conn2-psk-2"),
+        ("update", f"{pair}-conn2"),
+    ], run.ops()
+    own = [c["psk"] for c in connections(d)]
+    assert own[0] == new and own[1] not in (new, first[0])
+    secrets = parse_swanctl(device).secrets
+    for key, value in zip(CHILDREN, own, strict=True):
+        assert f'"{value}"' in secrets[f"ike-{key}"]
+    assert not any(shown(secret, run) for secret in own)
+    assert not pending(stack)
+    row(
+        "a key per connection (pskScope: connection; device loads tunnel 2's secret after)",
+        "create conn2-psk-2; conn2: update (psk; member b's service restarted); conn1 untouched; "
+        "policy pack loaded: passes",
+        f"conn1 on the site's key, conn2 on its own; tunnels negotiated again: {m.negotiations()}",
         m.gaps(),
     )
     write_table(tmp_path)

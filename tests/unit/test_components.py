@@ -183,10 +183,19 @@ def test_pair_overrides_and_configured_psk(capture):
     return pulumi.Output.all(pair.tunnels, pair.psk, pair.connection_ids).apply(check)
 
 
-def test_a_psk_rotation_beside_a_given_psk_is_refused_not_ignored(capture):
+@pytest.mark.parametrize(
+    ("generated", "refusal"),
+    [
+        ({"psk_rotation": {"prepare": True}}, "psk_rotation rotates a generated PSK"),
+        ({"psk_scope": "connection"}, "psk_scope connection chooses how PSKs are generated"),
+    ],
+)
+def test_a_generation_setting_beside_a_given_psk_is_refused_not_ignored(
+    capture, generated, refusal
+):
     site = _site("dc1", 16, ["198.51.100.10"])
-    with pytest.raises(ValueError, match="psk_rotation rotates a generated PSK"):
-        _vpn(HaMode.ACTIVE_ACTIVE, [site], psk="Sup3r-Secret", psk_rotation={"prepare": True})
+    with pytest.raises(ValueError, match=refusal):
+        _vpn(HaMode.ACTIVE_ACTIVE, [site], psk="Sup3r-Secret", **generated)
     assert not [r for r in capture.resources if r.type.startswith("openstack:vpnaas/site")]
 
 

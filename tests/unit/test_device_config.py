@@ -14,6 +14,7 @@ from sitevpn.device_config import (
     ike_proposal,
     render_swanctl,
 )
+from sitevpn.device_steps import parse
 from sitevpn.enums import AuthAlgorithm, DhGroup, EncryptionAlgorithm
 
 
@@ -182,6 +183,17 @@ def test_the_renderer_refuses_anything_but_plain_tokens(field, value):
     hostile = dataclasses.replace(design(), **{field: value})
     with pytest.raises(ValueError, match="is not a plain token"):
         render_swanctl(hostile, "Str0ng-PSK")
+
+
+def test_each_connection_holds_its_own_key_when_given_one_each():
+    secrets = parse(render_swanctl(design(), ["K3y-of-conn1", "K3y-of-conn2"])).secrets
+    assert 'secret = "K3y-of-conn1"' in secrets["ike-dc1-conn1"]
+    assert 'secret = "K3y-of-conn2"' in secrets["ike-dc1-conn2"]
+    assert "conn2" not in secrets["ike-dc1-conn1"] and "conn1" not in secrets["ike-dc1-conn2"]
+    with pytest.raises(ValueError, match="1 pre-shared keys for 2 connections"):
+        render_swanctl(design(), ["K3y-of-conn1"])
+    with pytest.raises(ValueError, match="control character"):
+        render_swanctl(design(), ["K3y-of-conn1", "K3y\n}"])
 
 
 def test_the_renderer_refuses_a_psk_with_a_control_character_without_showing_it():

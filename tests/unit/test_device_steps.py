@@ -81,3 +81,11 @@ def test_an_error_never_shows_a_line_of_the_file():
     with pytest.raises(DeviceConfigError) as caught:
         steps(mangled, render_swanctl(design(), PSK))
     assert "line 1" in str(caught.value) and PSK not in str(caught.value)
+
+
+def test_a_new_key_for_connection_2_alone_moves_connection_2_alone():
+    # switching to a key per connection: connection 1 keeps the pair's key
+    current = render_swanctl(design(), PSK)
+    target = render_swanctl(design(), [PSK, NEW_PSK])
+    [step] = steps(current, target)
+    assert step.connection == "dc1-conn2" and step.text == target

@@ -199,6 +199,21 @@ def test_invalid_config_fails_clearly_and_registers_nothing(
     assert len(capture.error.splitlines()) == 2
 
 
+@pytest.mark.parametrize("members", [1, 2])
+def test_a_key_per_connection_needs_tunnels_told_apart(run_program, members):
+    # prod's dc2 has one customer identity: with one member, both tunnels have the same ends
+    values = copy.deepcopy(stack_config("prod")) | {"pskScope": "connection"}
+    values["gateway"]["members"] = values["gateway"]["members"][-members:]
+    capture = run_program(values, stack="prod")
+    if members == 2:
+        assert capture.error is None, capture.error
+        return
+    assert capture.resources == [] and "Traceback" not in capture.error
+    assert capture.error.startswith("stack 'prod': invalid site-vpn configuration")
+    assert "site-vpn:sites[1].customerGateway.ikeId = 'dc2-vpn.example.net'" in capture.error
+    assert "pskScope connection needs each tunnel's ends to differ" in capture.error
+
+
 def test_at_least_twenty_invalid_configurations():
     assert len(CASES) >= 20
 

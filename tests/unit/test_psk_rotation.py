@@ -1,20 +1,28 @@
 """Generated PSKs rotate tunnel by tunnel: the next generation is prepared (the device configs
 carry it) before the connections move to it; generation 1 keeps its name (no re-key on
-upgrade)."""
+upgrade). Per-connection keys (pskScope connection) follow the same generations."""
 
 import pytest
 
+from sitevpn.device_steps import parse
 from tests.conftest import GENERATED_PSK, PSK, is_secret, unwrap
 
 PASSWORD = "random:index/randomPassword:RandomPassword"
 CONNECTION = "openstack:vpnaas/siteConnection:SiteConnection"
 
 
-def run(run_program, dev, rotation, psk=None):
+def run(run_program, dev, rotation, psk=None, scope=None):
     values = dev | ({"pskRotation": rotation} if rotation is not None else {})
+    values |= {"pskScope": scope} if scope is not None else {}
     return run_program(values, psk=psk)
 
 
+def value_of(pair: str, key: str) -> str:
+    """What the fake cloud generates for ``<pair>-<key>``."""
+    return GENERATED_PSK if key == "psk" else f"generated:{pair}-{key}"
+
+
+@pytest.mark.parametrize("scope", [None, "pair", "connection"])
 @pytest.mark.parametrize(
     "rotation, passwords, connections_use, devices_get",
     [
@@ -25,21 +33,34 @@ def run(run_program, dev, rotation, psk=None):
         ({"generation": 2, "prepare": True}, ["psk-2", "psk-3"], "psk-2", "psk-3"),
     ],
 )
-def test_generations(run_program, dev, rotation, passwords, connections_use, devices_get):
-    capture = run(run_program, dev, rotation)
+def test_generations(run_program, dev, scope, rotation, passwords, connections_use, devices_get):
+    capture = run(run_program, dev, rotation, scope=scope)
     assert capture.error is None, capture.error
     pair = "site-vpn-dc1-pair"
+    # per connection: connection 1 keeps the pair's key, connection 2 has one of its own
+    owners = ["", "conn2-"] if scope == "connection" else ["", ""]
     made = {r.name: r for r in capture.of_type(PASSWORD)}
-    assert sorted(made) == [f"{pair}-{p}" for p in passwords]
-    # the connections' PSK comes from one generation (the engine's property dependencies)
-    for conn in capture.of_type(CONNECTION):
-        assert conn.property_dependencies["psk"] == [made[f"{pair}-{connections_use}"].urn]
-    # and the device configuration carries the PSK the device should hold: the prepared one
+    assert sorted(made) == sorted({f"{pair}-{o}{p}" for p in passwords for o in owners})
+    # each connection's PSK comes from one generation (the engine's property dependencies)
+    conns = sorted(capture.of_type(CONNECTION), key=lambda c: c.name)
+    for conn, owner in zip(conns, owners, strict=True):
+        assert conn.property_dependencies["psk"] == [made[f"{pair}-{owner}{connections_use}"].urn]
+    # and the device configuration carries, per tunnel, the PSK the device should hold
     [pair_resource] = capture.of_type("sitevpn:index:VpnConnectionPair")
-    value = GENERATED_PSK if devices_get == "psk" else f"generated:{pair}-{devices_get}"
-    device = pair_resource.outputs["devicePsk"]
-    assert is_secret(device) and unwrap(device) == value
-    assert f'"{value}"' in unwrap(capture.stack_outputs["deviceConfigs"])["dc1"]
+    values = [value_of(pair, f"{owner}{devices_get}") for owner in owners]
+    device = pair_resource.outputs["devicePsks"]
+    assert is_secret(device) and unwrap(device) == values
+    assert unwrap(pair_resource.outputs["pskScope"]) == (scope or "pair")
+    secrets = parse(unwrap(capture.stack_outputs["deviceConfigs"])["dc1"]).secrets
+    for key, value in zip(["conn1", "conn2"], values, strict=True):
+        assert f'secret = "{value}"' in secrets[f"ike-dc1-{key}"]
+
+
+def test_a_configured_psk_is_not_generated_per_connection(run_program, dev):
+    capture = run(run_program, dev, None, psk=PSK, scope="connection")
+    assert "site-vpn:pskScope chooses how PSKs are generated" in capture.error
+    assert "stack 'test'" in capture.error and PSK not in capture.error
+    assert not capture.of_type(CONNECTION)
 
 
 def test_a_configured_psk_is_not_rotated_by_generation(run_program, dev):
@@ -53,4 +74,11 @@ def test_a_configured_psk_is_not_rotated_by_generation(run_program, dev):
 def test_invalid_rotation_is_refused(run_program, dev, rotation):
     capture = run(run_program, dev, rotation)
     assert capture.error and "site-vpn:pskRotation" in capture.error
+    assert not capture.of_type(CONNECTION)
+
+
+@pytest.mark.parametrize("scope", ["tunnel", "", 1])
+def test_invalid_scope_is_refused(run_program, dev, scope):
+    capture = run(run_program, dev, None, scope=scope)
+    assert capture.error and "site-vpn:pskScope" in capture.error
     assert not capture.of_type(CONNECTION)

@@ -35,32 +35,42 @@ def _everything(capture: runtime.Capture):
     yield "error", capture.error or ""
 
 
-@pytest.mark.parametrize("source", ["configured", "generated"])
+@pytest.mark.parametrize("source", ["configured", "generated", "generated per connection"])
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_psk_never_in_plaintext(run_program, dev, prod, source, stack):
     values = {"dev": dev, "prod": prod}[stack]
-    secret = PSK if source == "configured" else GENERATED
+    if source == "generated per connection":
+        values = values | {"pskScope": "connection"}
     capture = run_program(values, psk=PSK if source == "configured" else None)
-    assert capture.error is None
+    assert capture.error is None, capture.error
+    generated = capture.of_type("random:index/randomPassword:RandomPassword")
+    secrets = [PSK] if source == "configured" else [unwrap(g.outputs["result"]) for g in generated]
+    assert GENERATED in secrets or source == "configured"
     conns = capture.of_type("openstack:vpnaas/siteConnection:SiteConnection")
     assert conns
     for conn in conns:
         # present, so the check below is not vacuous, but only inside a secret wrapper
-        assert is_secret(conn.inputs["psk"]) and unwrap(conn.inputs["psk"]) == secret
+        assert is_secret(conn.inputs["psk"]) and unwrap(conn.inputs["psk"]) in secrets
         assert is_secret(conn.outputs["psk"])
         assert conn.additional_secret_outputs == ["psk"]
     for pair in capture.of_type("sitevpn:index:VpnConnectionPair"):
-        assert is_secret(pair.outputs["psk"])
+        for output in ("psk", "psks", "devicePsks"):
+            assert is_secret(pair.outputs[output]), output
     leaks = [
-        w for where, value in _everything(capture) for w in _plaintext_leaks(value, secret, where)
+        w
+        for secret in secrets
+        for where, value in _everything(capture)
+        for w in _plaintext_leaks(value, secret, where)
     ]
     assert leaks == []
-    # the device configs carry the PSK (the customer needs it), so the export must be secret
+    # the device configs carry the PSKs (the customer needs them), so the export must be secret
     device_configs = capture.stack_outputs["deviceConfigs"]
-    assert is_secret(device_configs) and all(secret in c for c in unwrap(device_configs).values())
-    assert secret not in json.dumps(redact(capture.stack_outputs))
-    generated = capture.of_type("random:index/randomPassword:RandomPassword")
-    assert len(generated) == (0 if source == "configured" else len(conns) // 2)
+    assert is_secret(device_configs)
+    for secret in secrets:
+        assert any(secret in c for c in unwrap(device_configs).values())
+        assert secret not in json.dumps(redact(capture.stack_outputs))
+    per_pair = {"configured": 0, "generated": 1, "generated per connection": 2}[source]
+    assert len(generated) == per_pair * len(conns) // 2
 
 
 def test_generated_psk_meets_the_reference_rules(run_program, dev):

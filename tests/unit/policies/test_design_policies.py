@@ -280,6 +280,20 @@ def test_pair_psk_unknown_in_preview_from_one_generator_is_shared(run_program, e
     assert violations(report, PAIR) == [] and not_run(report, PAIR) == []
 
 
+@pytest.mark.parametrize("preview", [False, True])
+def test_pair_declaring_a_psk_per_connection_may_hold_two(run_program, evaluate, dev, preview):
+    capture = run_program(dev | {"pskScope": "connection"}, preview=preview)
+    report = evaluate(capture)
+    assert violations(report, PAIR) == [] and not_run(report, PAIR) == []
+    # the declaration is what allows two keys: without it, the same pair is refused
+    undeclared = evaluate(_edit(capture, "site-vpn-dc1-pair", pskScope="pair"))
+    if preview:  # two generators, values unknown: not judged until they are
+        assert not_run(undeclared, PAIR) != []
+    else:
+        [found] = violations(undeclared, PAIR)
+        assert "different pre-shared keys (values not shown)" in found.message
+
+
 @pytest.mark.parametrize(
     ("second", "problem"),
     [
