@@ -142,6 +142,8 @@ class _Loader(
         _Resolver.__init__(self)
         self._path: list[str] = []
         self.paths: dict[int, str] = {}
+        self.positions: dict[str, tuple[int, int]] = {}
+        """Key path -> (line, column) where its value starts (1-based), first occurrence."""
 
     def compose_node(self, parent: Node | None, index: Any) -> Node:
         # PyYAML composes recursively: stop long before Python's recursion limit. The path of
@@ -158,6 +160,8 @@ class _Loader(
                 raise _Refusal(f"nested deeper than {MAX_DEPTH} levels", mark, self.key_path())
             node = super().compose_node(parent, index)
             self.paths.setdefault(id(node), self.key_path())
+            mark = node.start_mark
+            self.positions.setdefault(self.key_path(), (mark.line + 1, mark.column + 1))
             return node
         finally:
             self._path.pop()
@@ -228,13 +232,18 @@ def decode(data: bytes) -> str:
 
 def loads(text: str) -> Any:
     """Parse one YAML document of plain data; YamlError with the position otherwise."""
+    return loads_with_positions(text)[0]
+
+
+def loads_with_positions(text: str) -> tuple[Any, dict[str, tuple[int, int]]]:
+    """``loads``, and where each value starts: key path (``[0].a.b[1]``) -> (line, column)."""
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
         if node is None:
-            return None
+            return None, {}
         _expanded_size(node, loader.paths)
-        return loader.construct_document(node)
+        return loader.construct_document(node), loader.positions
     except _Refusal as exc:
         where = f"line {exc.mark.line + 1} column {exc.mark.column + 1}: "
         path = exc.path if len(exc.path) <= 100 else exc.path[:97] + "..."
@@ -253,3 +262,8 @@ def loads(text: str) -> Any:
 def load_file(path: Path) -> Any:
     """Read and parse ``path``; YamlError (one line, with position) for anything unacceptable."""
     return loads(decode(path.read_bytes()))
+
+
+def load_file_with_positions(path: Path) -> tuple[Any, dict[str, tuple[int, int]]]:
+    """``load_file``, and where each value starts (``loads_with_positions``)."""
+    return loads_with_positions(decode(path.read_bytes()))

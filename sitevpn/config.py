@@ -16,8 +16,9 @@ import itertools
 import json
 import re
 import textwrap
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Any
 
 from netaddr import IPAddress, IPNetwork
@@ -38,7 +39,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
-from sitevpn import defaults, driver_support
+from sitevpn import defaults, driver_support, site_files
 from sitevpn.device_config import first_unprintable
 from sitevpn.enums import (
     HaMode,
@@ -533,7 +534,12 @@ class StackConfig(_Model):
     gateway: GatewayConfig
     """The VPN gateway."""
     sites: list[SiteConfig] = Field(min_length=1)
-    """One site for site-to-site, several for hub-and-spoke."""
+    """One site for site-to-site, several for hub-and-spoke (with ``siteFiles``: those of the
+    files after these)."""
+    site_files: list[str] = []
+    """Files of the project holding more sites (glob patterns relative to the project folder,
+    e.g. ``sites/*.yaml``; each file one site or a list of sites, spelled as here): the stack
+    config stays small however many sites there are."""
     ike: IkeConfig = IkeConfig()
     """Stack-wide IKE policy (strong defaults)."""
     ipsec: IpsecConfig = IpsecConfig()
@@ -717,7 +723,7 @@ def decode_config(raw: Mapping[str, str], secret_keys: set[str] | frozenset[str]
             )
             continue
         value = _engine_value(text)
-        problems += _control_characters(value, _path((key,)))
+        problems += _control_characters(value, (key,))
         values[key] = value
     if problems:
         raise ConfigError("\n".join(problems))
@@ -739,37 +745,70 @@ def _engine_value(text: Any) -> Any:
     return {"true": True, "false": False}.get(text, text)
 
 
-def _control_characters(value: Any, where: str) -> list[str]:
-    """Every string that reaches a resource or a device config is one printable line."""
+def _unprintable(value: Any, loc: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], str]]:
+    """(key path, first control character) of every string (keys too) that has one."""
     if isinstance(value, str):
         char = first_unprintable(value)
-        if char is None:
-            return []
-        return [f"{where}: contains the control character U+{ord(char):04X} (value not shown)"]
-    if isinstance(value, Mapping):
-        found = []
+        if char is not None:
+            yield loc, char
+    elif isinstance(value, Mapping):
         for k, v in value.items():
-            found += _control_characters(str(k), where) + _control_characters(v, f"{where}.{k}")
-        return found
-    if isinstance(value, list):
-        return [p for i, v in enumerate(value) for p in _control_characters(v, f"{where}[{i}]")]
-    return []
+            yield from _unprintable(str(k), loc)
+            yield from _unprintable(v, (*loc, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _unprintable(v, (*loc, i))
 
 
-def validate_config(values: Mapping[str, Any]) -> StackConfig:
-    """Validate decoded ``site-vpn:*`` values; raise ConfigError with one line per problem."""
+def _control_character(where: str, char: str) -> str:
+    return f"{where}: contains the control character U+{ord(char):04X} (value not shown)"
+
+
+def _control_characters(value: Any, loc: tuple[Any, ...]) -> list[str]:
+    """Every string that reaches a resource or a device config is one printable line."""
+    return [_control_character(_path(at), char) for at, char in _unprintable(value, loc)]
+
+
+def validate_config(values: Mapping[str, Any], project: Path | None = None) -> StackConfig:
+    """Validate decoded ``site-vpn:*`` values, with the sites of their ``siteFiles`` (read in
+    ``project``, default the working folder); raise ConfigError with one line per problem."""
+    values = dict(values)
+    files, inline = None, 0
+    if site_files.KEY in values:
+        try:
+            files = site_files.read(values[site_files.KEY], project or Path.cwd())
+        except site_files.SiteFileError as exc:
+            raise ConfigError(str(exc)) from None
+        problems = [
+            _control_character(files.where(j, at), char)
+            for j, site in enumerate(files.sites)
+            for at, char in _unprintable(site)
+        ]
+        if problems:
+            raise ConfigError("\n".join(problems))
+        listed = values.get("sites", [])
+        if isinstance(listed, list):  # anything else: the model names it
+            inline = len(listed)
+            values["sites"] = listed + files.sites
     try:
-        return StackConfig.model_validate(dict(values))
+        return StackConfig.model_validate(values)
     except ValidationError as exc:
-        raise ConfigError("\n".join(_describe(err) for err in exc.errors())) from None
+        raise ConfigError(
+            "\n".join(_describe(err, files, inline) for err in exc.errors())
+        ) from None
 
 
 def load_stack_config(
-    raw: Mapping[str, str], secret_keys: set[str] | frozenset[str], stack: str
+    raw: Mapping[str, str],
+    secret_keys: set[str] | frozenset[str],
+    stack: str,
+    project: Path | None = None,
 ) -> StackConfig:
-    """Engine config -> StackConfig, or ConfigError naming the stack, each key and value."""
+    """Engine config -> StackConfig, or ConfigError naming the stack, each key (or site file)
+    and value. ``project``: the folder ``siteFiles`` are relative to (default: the working
+    folder, where the engine runs the program)."""
     try:
-        return validate_config(decode_config(raw, secret_keys))
+        return validate_config(decode_config(raw, secret_keys), project)
     except ConfigError as exc:
         lines = str(exc).splitlines()
         header = f"stack '{stack}': invalid site-vpn configuration ({len(lines)} problem"
@@ -794,22 +833,28 @@ def _show(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _describe(err: Mapping[str, Any]) -> str:
+def _describe(
+    err: Mapping[str, Any], files: "site_files.SiteFiles | None" = None, inline: int = 0
+) -> str:
     ctx = err.get("ctx") or {}
     loc = tuple(err["loc"]) + tuple(ctx.get("loc", ()))
     # Tagged unions and validators add non-field parts ("function-plain[...]"); drop them.
     loc = tuple(p for p in loc if isinstance(p, int) or "[" not in str(p))
+    where = _path(loc)
+    if files and loc[:1] == ("sites",) and len(loc) > 1 and isinstance(loc[1], int):
+        if loc[1] >= inline:  # a site of a site file: named by file, line and column
+            where = files.where(loc[1] - inline, loc[2:])
     kind = err["type"]
     if kind == "missing":
-        return f"{_path(loc)}: required key is missing"
+        return f"{where}: required key is missing"
     if kind == "extra_forbidden":
         # Never echo the value of an unknown key: it may be a misplaced secret.
-        return f"{_path(loc)}: unknown key (value not shown); check the spelling"
+        return f"{where}: unknown key (value not shown); check the spelling"
     value = ctx.get("value", err.get("input"))
     message = err["msg"]
     if isinstance(value, Mapping):
-        return f"{_path(loc)}: {message}"
-    return f"{_path(loc)} = {_show(value)}: {message}"
+        return f"{where}: {message}"
+    return f"{where} = {_show(value)}: {message}"
 
 
 def stack_file_schema() -> dict[str, Any]:

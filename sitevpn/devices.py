@@ -29,7 +29,9 @@ def write_device_configs(
     """Render every site's swanctl.conf into ``directory`` (files mode 0600: they hold the PSK),
     with the members' EIPs where given."""
     values = plan.stack.values
-    cfg = config.load_stack_config(values, plan.stack.secret_keys, plan.stack.stack)
+    cfg = config.load_stack_config(
+        values, plan.stack.secret_keys, plan.stack.stack, plan.project.directory
+    )
     known = PSK_KEY in values and PSK_KEY not in plan.stack.unknown_secrets
     psk = values[PSK_KEY] if known else UNKNOWN_PSK
     members = [m.name for m in cfg.gateway.members]

@@ -103,14 +103,16 @@ def run_program() -> Callable[..., runtime.Capture]:
         preview: bool = False,
         psk: str | None = None,
         backend: FakeOpenStack | None = None,
+        project: Path = ROOT,
     ) -> runtime.Capture:
+        """``project``: the folder the program runs in (its ``__main__.py``, its site files)."""
         config = engine_config(values)
         secret_keys = set()
         if psk is not None:
             config["site-vpn:psk"] = psk
             secret_keys.add("site-vpn:psk")
         capture = runtime.run_project(
-            ROOT / "__main__.py",
+            project / "__main__.py",
             project="site-vpn",
             stack=stack,
             config=config,
