@@ -512,6 +512,19 @@ class PskRotationConfig(_Model):
     prepare: Annotated[bool, Strict()] = False
     """Generate the next generation now and put it in the device configurations; the
     connections keep theirs."""
+    scope: PskScope | None = None
+    """The scope of the prepared generation (default: ``pskScope``): how ``pskScope`` changes,
+    as the next generation is prepared in the new scope."""
+
+    @model_validator(mode="after")
+    def _scope_is_prepared(self) -> "PskRotationConfig":
+        if self.scope is not None and not self.prepare:
+            raise PydanticCustomError(
+                "psk_rotation",
+                "the scope of the prepared generation: only with prepare: true",
+                {"loc": ("scope",), "value": str(self.scope)},
+            )
+        return self
 
 
 class AcceptPreviousConfig(_Model):
@@ -680,7 +693,7 @@ class StackConfig(_Model):
             if previous:
                 out["accept_previous"] = previous
         if self.psk_rotation != PskRotationConfig():
-            out["psk_rotation"] = self.psk_rotation.model_dump()
+            out["psk_rotation"] = self.psk_rotation.model_dump(exclude_none=True)
         if self.psk_scope != defaults.PSK_SCOPE:
             out["psk_scope"] = self.psk_scope
         return out

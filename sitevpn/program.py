@@ -10,7 +10,7 @@ import pulumi
 import pulumi_openstack as openstack
 
 from offline_engine import sdk
-from sitevpn import removals
+from sitevpn import psk_keys, removals
 from sitevpn.config import (
     NAMESPACE,
     ConfigError,
@@ -123,6 +123,13 @@ def build(cfg: StackConfig, name: str = "site-vpn") -> SiteVpn:
     return SiteVpn(name, args, opts=pulumi.ResourceOptions(depends_on=gate), rollout=_rollout(cfg))
 
 
+def psk_in_use(cfg: StackConfig) -> dict[str, object]:
+    """The generation and scope of the connections' generated PSKs, exported for the next
+    update's check of a scope change (``psk_keys``)."""
+    configured = pulumi.Config(NAMESPACE).get_secret("psk") is not None
+    return psk_keys.in_use(cfg.psk_rotation.generation, cfg.psk_scope, configured)
+
+
 def gateway_members(vpn: SiteVpn, cfg: StackConfig) -> pulumi.Output[list[dict[str, str]]]:
     """Each gateway member with its EIP and attachment, in the file's order: exported, so that
     the next update knows what it would delete or move."""
@@ -144,12 +151,14 @@ def vpc_subnets(cfg: StackConfig) -> list[dict[str, object]]:
 def _removal_checks(cfg: StackConfig) -> list[pulumi.Output[None]]:
     """Refuse, before anything is registered, to delete a deployed site, member or VPC subnet
     the stack file drops without acknowledging it (the engine deletes whatever is not
-    registered), or to move a member's attachment (a predictable failure half-way through the
-    update). The last deployment is the stack's own outputs, read from the engine's backend;
-    the offline engine has no deployment to compare with."""
+    registered), to move a member's attachment (a predictable failure half-way through the
+    update), or to change the scope of the generated PSKs in use (``psk_keys``). The last
+    deployment is the stack's own outputs, read from the engine's backend; the offline engine
+    has no deployment to compare with."""
     if not sdk.engine_runs_hooks():
         return []
     stack = pulumi.get_stack()
+    configured = pulumi.Config(NAMESPACE).get_secret("psk") is not None
 
     def check(outputs: dict) -> None:
         last = removals.deployed(outputs)
@@ -166,6 +175,9 @@ def _removal_checks(cfg: StackConfig) -> list[pulumi.Output[None]]:
             last,
             [(m.name, str(cfg.member_attachment(i))) for i, m in enumerate(cfg.gateway.members)],
         )
+        if not configured:
+            scope = psk_keys.refusal(stack, outputs, cfg.psk_rotation.generation, cfg.psk_scope)
+            problems += [scope] if scope else []
         if problems:
             raise pulumi.RunError("; ".join(problems))
         for key in removals.stale(last, gone):

@@ -81,6 +81,9 @@ class PskRotationArgs(TypedDict, total=False):
     prepare: bool
     """Also generate the next generation and hand it to the device configuration
     (``device_psks``) while the connections keep theirs (default false)."""
+    scope: PskScope
+    """The scope of the prepared generation (default: the pair's ``psk_scope``): a scope
+    changes by preparing the next generation in the new one, then moving to it."""
 
 
 class PairConnectionArgs(TypedDict):
@@ -143,7 +146,8 @@ class VpnConnectionPairArgs(TypedDict):
     without ``psk``)."""
     psk_scope: NotRequired[PskScope]
     """Generated PSKs: one for the pair (default) or one per connection (only without
-    ``psk``; connection 1 keeps the pair's key)."""
+    ``psk``). Change it with a rotation (``psk_rotation.scope``): the devices need the new keys
+    first."""
 
 
 class VpnConnectionPair(pulumi.ComponentResource):
@@ -322,24 +326,25 @@ class VpnConnectionPair(pulumi.ComponentResource):
                     f"VpnConnectionPair {name}: psk_rotation rotates a generated PSK; a given "
                     "psk is rotated by giving the new one"
                 )
-            if scope != defaults.PSK_SCOPE:
+            if scope != defaults.PSK_SCOPE or "scope" in rotation:
                 raise ValueError(
                     f"VpnConnectionPair {name}: psk_scope {scope} chooses how PSKs are "
                     "generated; a given psk is the one of both connections"
                 )
             return [psk, psk], [psk, psk], scope
-        # Connection 1 keeps the pair's key in either scope: switching re-keys tunnel 2 only.
-        owners = [name, name if scope == PskScope.PAIR else f"{name}-{roles[1].key}"]
         made: dict[tuple[str, int], pulumi.Output[str]] = {}
 
-        def key(owner: str, gen: int) -> pulumi.Output[str]:
-            if (owner, gen) not in made:
-                made[owner, gen] = self._generated(owner, gen)
-            return made[owner, gen]
+        def keys_of(gen: int, of: PskScope) -> list[pulumi.Input[str]]:
+            # connection 1's key is the pair's in either scope
+            owners = [name, name if of == PskScope.PAIR else f"{name}-{roles[1].key}"]
+            for owner in owners:
+                if (owner, gen) not in made:
+                    made[owner, gen] = self._generated(owner, gen)
+            return [made[owner, gen] for owner in owners]
 
-        keys: list[pulumi.Input[str]] = [key(owner, generation) for owner in owners]
+        keys = keys_of(generation, scope)
         if rotation.get("prepare"):
-            return keys, [key(owner, generation + 1) for owner in owners], scope
+            return keys, keys_of(generation + 1, PskScope(rotation.get("scope", scope))), scope
         return keys, keys, scope
 
     def _generated(self, name: str, generation: int) -> pulumi.Output[str]:

@@ -32,7 +32,7 @@ from tests.engine import CLI, PACK, end_session, program_folder
 
 pytestmark = pytest.mark.day2
 
-PREVIOUS_RELEASE = "4bc22b0"
+PREVIOUS_RELEASE = "c45f7a3"
 """The last release users deployed (the commit of the last landed submission): the day-2 stack
 is first deployed by it, and upgrading to this checkout must change no resource. Bump it with
 each release."""
@@ -1049,43 +1049,60 @@ def test_generated_psk_rotates_one_tunnel_at_a_time(cloud, deploy, lab, tmp_path
         m.gaps(),
     )
 
-    # A key per connection: connection 1 keeps the site's key, connection 2 gets one of its own
-    # (the policy pack, loaded for this update, accepts the pair's two keys as declared). The
-    # device takes tunnel 2's new secret from the update's outputs; tunnel 1 carries meanwhile.
+    # A key per connection. Set directly, it is refused before any step (the devices hold
+    # generation 2's one key a pair). The procedure: generation 3 prepared per connection (the
+    # devices load it), then generation 3 with pskScope: connection moves conn1, then conn2,
+    # under `pulumi up --policy-pack` (the pack accepts the pair's two keys as declared).
     values["pskScope"] = "connection"
     set_values(stack, values)
+    refused = up(stack, log)
+    assert refused.returncode != 0 and not refused.ops(), refused.ops()
+    assert "a scope changes with a new generation" in refused.output, refused.output
+    values["pskScope"] = "pair"
+    values["pskRotation"] = {"generation": 2, "prepare": True, "scope": "connection"}
+    set_values(stack, values)
+    prepared = up(stack, log)
+    assert prepared.returncode == 0, prepared.output
+    assert sorted(urn.rsplit("::", 1)[1] for _, urn in prepared.ops()) == [
+        f"{pair}-conn2-psk-3",
+        f"{pair}-psk-3",
+    ], prepared.ops()
+    device = stack.state().stack_outputs["deviceConfigs"]["dc1"]
+    own = [
+        re.search(r'secret = "([^"]+)"', parse_swanctl(device).secrets[f"ike-{c}"])[1]
+        for c in CHILDREN
+    ]
+    assert len({new, *own}) == 3, "generation 3: a new key for each connection"
+    conf.write_text(device)
+    lab.swanctl("--load-creds", "--file", str(conf))
+    values["pskScope"] = "connection"
+    values["pskRotation"] = {"generation": 3}
     # the lab's customer device sits on a documentation address, which the pack refuses
     lab_addresses = tmp_path / "pack-config.json"
     lab_addresses.write_text(
         json.dumps({"vpn-site-connection-enforce-public-peer-address": "disabled"})
     )
     pack = ("--policy-pack", str(PACK), "--policy-pack-config", str(lab_addresses))
+    set_values(stack, values)
     with Monitor(lab) as m:
         run = up(stack, log, extra=pack)
-        assert run.returncode == 0, run.output
-        device = stack.state().stack_outputs["deviceConfigs"]["dc1"]
-        conf.write_text(device)
-        lab.swanctl("--load-creds", "--file", str(conf))
-        lab.swanctl("--initiate", "--child", "dc1-conn2", "--timeout", "10", check=False)
         recovered = lab.wait_for_children(set(CHILDREN), 60)
+    assert run.returncode == 0, run.output + lab.diagnose()
     assert recovered is not None, lab.diagnose()
     assert "vpn-connection-pair-enforce-shared-crypto" not in run.output, run.output
-    assert [(op, urn.rsplit("::", 1)[1]) for op, urn in run.ops()] == [
-        ("create", f"{pair}-conn2-psk-2"),
-        ("update", f"{pair}-conn2"),
-    ], run.ops()
-    own = [c["psk"] for c in connections(d)]
-    assert own[0] == new and own[1] not in (new, first[0])
-    secrets = parse_swanctl(device).secrets
-    for key, value in zip(CHILDREN, own, strict=True):
-        assert f'"{value}"' in secrets[f"ike-{key}"]
-    assert not any(shown(secret, run) for secret in own)
+    i = run.index
+    assert i("done", "update", f"{pair}-conn1") < i("pre", "update", f"{pair}-conn2")
+    assert i("done", "update", f"{pair}-conn2") < i("done", "delete", f"{pair}-psk-2")
+    assert [c["psk"] for c in connections(d)] == own
+    assert not any(shown(secret, run) or shown(secret, prepared) for secret in own)
     assert not pending(stack)
     row(
-        "a key per connection (pskScope: connection; device loads tunnel 2's secret after)",
-        "create conn2-psk-2; conn2: update (psk; member b's service restarted); conn1 untouched; "
-        "policy pack loaded: passes",
-        f"conn1 on the site's key, conn2 on its own; tunnels negotiated again: {m.negotiations()}",
+        "a key per connection (pskScope: connection, as a rotation: generation 3 prepared per "
+        "connection, the device loads it, then generation 3)",
+        "set directly: refused before any step; prepare: create psk-3, conn2-psk-3 only; then "
+        "conn1: update (psk; member a's service restarted); conn2: update (psk; member b's); "
+        "psk-2: delete; policy pack loaded: passes",
+        f"conn1 and conn2 on keys of their own; tunnels negotiated again: {m.negotiations()}",
         m.gaps(),
     )
     write_table(tmp_path)

@@ -5,6 +5,8 @@ upgrade). Per-connection keys (pskScope connection) follow the same generations.
 import pytest
 
 from sitevpn.device_steps import parse
+from sitevpn.enums import PskScope
+from sitevpn.psk_keys import OUTPUT, in_use
 from tests.conftest import GENERATED_PSK, PSK, is_secret, unwrap
 
 PASSWORD = "random:index/randomPassword:RandomPassword"
@@ -51,6 +53,9 @@ def test_generations(run_program, dev, scope, rotation, passwords, connections_u
     device = pair_resource.outputs["devicePsks"]
     assert is_secret(device) and unwrap(device) == values
     assert unwrap(pair_resource.outputs["pskScope"]) == (scope or "pair")
+    # what the next update checks a change of scope against
+    generation = (rotation or {}).get("generation", 1)
+    assert capture.stack_outputs[OUTPUT] == in_use(generation, PskScope(scope or "pair"))
     secrets = parse(unwrap(capture.stack_outputs["deviceConfigs"])["dc1"]).secrets
     for key, value in zip(["conn1", "conn2"], values, strict=True):
         assert f'secret = "{value}"' in secrets[f"ike-dc1-{key}"]
@@ -75,6 +80,30 @@ def test_invalid_rotation_is_refused(run_program, dev, rotation):
     capture = run(run_program, dev, rotation)
     assert capture.error and "site-vpn:pskRotation" in capture.error
     assert not capture.of_type(CONNECTION)
+
+
+@pytest.mark.parametrize(("scope", "prepared"), [(None, "connection"), ("connection", "pair")])
+def test_the_next_generation_is_prepared_in_the_scope_asked_for(run_program, dev, scope, prepared):
+    # how a scope changes: the connections keep theirs, the devices get the new scope's keys
+    capture = run(run_program, dev, {"prepare": True, "scope": prepared}, scope=scope)
+    assert capture.error is None, capture.error
+    pair = "site-vpn-dc1-pair"
+    made = {r.name: r for r in capture.of_type(PASSWORD)}
+    now = ["", "conn2-"] if scope == "connection" else ["", ""]
+    then = ["", "conn2-"] if prepared == "connection" else ["", ""]
+    conns = sorted(capture.of_type(CONNECTION), key=lambda c: c.name)
+    for conn, owner in zip(conns, now, strict=True):
+        assert conn.property_dependencies["psk"] == [made[f"{pair}-{owner}psk"].urn]
+    [pair_resource] = capture.of_type("sitevpn:index:VpnConnectionPair")
+    device = unwrap(pair_resource.outputs["devicePsks"])
+    assert device == [value_of(pair, f"{owner}psk-2") for owner in then]
+    assert unwrap(pair_resource.outputs["pskScope"]) == (scope or "pair")
+
+
+def test_a_prepared_scope_needs_prepare(run_program, dev):
+    capture = run(run_program, dev, {"scope": "connection"})
+    assert "site-vpn:pskRotation.scope = 'connection'" in capture.error
+    assert "only with prepare: true" in capture.error and not capture.of_type(CONNECTION)
 
 
 @pytest.mark.parametrize("scope", ["tunnel", "", 1])
