@@ -572,8 +572,8 @@ class StackConfig(_Model):
     psk_rotation: PskRotationConfig = PskRotationConfig()
     """Rotation of the generated PSKs (not of a configured one: that is rotated by setting it)."""
     psk_scope: PskScope = defaults.PSK_SCOPE
-    """Generated PSKs: one per site (``pair``) or one per connection (``connection``; connection
-    1 keeps the site's key, so switching re-keys tunnel 2 only)."""
+    """Generated PSKs: one per site (``pair``) or one per connection (``connection``). On a
+    deployed stack it changes with a new generation (``pskRotation.scope``)."""
     protect: Annotated[bool, Strict()] = False
     """Production: the engine refuses to delete or replace what cannot be had back (the members'
     routers, which hold the EIPs, and a created VPC), even when a removal is acknowledged."""

@@ -142,5 +142,4 @@ class PskScope(StrEnum):
     PAIR = "pair"
     """Both connections of a site use one key."""
     CONNECTION = "connection"
-    """Each connection has a key of its own (connection 1 keeps the pair's: switching re-keys
-    only tunnel 2)."""
+    """Each connection has a key of its own (connection 1's is named as the pair's)."""
