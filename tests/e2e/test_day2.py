@@ -251,8 +251,10 @@ def ike_policy(d, connection: dict) -> dict:
 
 
 def conflict(output: str) -> bool:
-    """Whether Neutron answered 409 or a policy-in-use error (not: '409' inside an id)."""
-    return "InUse" in output or re.search(r"(?<![0-9a-f-])409(?![0-9a-f-])", output) is not None
+    """Whether Neutron answered 409 or an in-use error such as IKEPolicyInUse (not: '409'
+    inside an id, nor the stack output pskInUse)."""
+    in_use = re.search(r"\b[A-Z][A-Za-z]*InUse\b", output)
+    return in_use is not None or re.search(r"(?<![0-9a-f-])409(?![0-9a-f-])", output) is not None
 
 
 def load_step(lab, step) -> None:
