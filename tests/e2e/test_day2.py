@@ -397,15 +397,15 @@ def test_day2_changes_move_one_tunnel_at_a_time(cloud, deploy, lab, tmp_path):
     # outputs (registered once, by the first release with the guard)
     builtin = ("create", "pulumi:providers:pulumi::default".split("::"))
     assert run.returncode == 0, run.output
-    steps = [(op, urn.rsplit("::", 2)[-2:]) for op, urn in run.ops()]
-    assert steps in ([], [builtin]), run.ops()
+    taken = [(op, urn.rsplit("::", 2)[-2:]) for op, urn in run.ops()]
+    assert taken in ([], [builtin]), run.ops()
     assert [c["id"] for c in connections(d)] == ids
     row(
         f"site-vpn upgraded ({PREVIOUS_RELEASE} -> this release)",
         "preview --expect-no-changes passes; up: no step on any resource"
         + (
             " (the engine's builtin `pulumi` provider is registered: no cloud object)"
-            if steps
+            if taken
             else ""
         ),
         "unchanged (the same connection ids; no update, so no re-key)",
