@@ -1,4 +1,5 @@
-"""site-vpn command line: ``site-vpn plan <stack>``, ``site-vpn device-steps CURRENT TARGET``.
+"""site-vpn command line: ``site-vpn plan <stack>``, ``site-vpn device-steps CURRENT TARGET``,
+``site-vpn fleet ACTION GATEWAY``.
 
 Exit codes: 0 clean (advisories allowed), 1 a mandatory policy is violated, 2 configuration or
 usage error (bad stack file, unknown stack, invalid config, unusable policy config).
@@ -135,7 +136,62 @@ def _parser() -> argparse.ArgumentParser:
     device_steps.add_argument(
         "--out", type=Path, required=True, metavar="DIR", help="folder for the step files"
     )
+    fleet = commands.add_parser(
+        "fleet",
+        allow_abbrev=False,
+        help="preview, deploy or destroy a gateway stack and its site stacks (Automation API)",
+        description="Run the real `pulumi` on a fleet: the gateway stack GATEWAY and every "
+        "stack of the project whose file names it (site-vpn:gatewayStack), several site stacks "
+        "at once. up: the gateway first, then the sites; destroy: the sites first, then the "
+        "gateway. Exit 1 names every stack that failed or was left out; the others complete.",
+    )
+    fleet.add_argument("action", choices=["preview", "up", "destroy"])
+    fleet.add_argument("gateway", help="the gateway stack")
+    fleet.add_argument(
+        "--parallel", type=int, default=4, metavar="N", help="site stacks at once (default 4)"
+    )
+    fleet.add_argument(
+        "--policy-pack",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="DIR",
+        help="run this policy pack in every preview and up (repeatable)",
+    )
+    fleet.add_argument(
+        "--project", type=Path, default=Path("."), help="the Pulumi project folder (default: .)"
+    )
     return parser
+
+
+def _fleet(args: argparse.Namespace) -> int:
+    from sitevpn.config import NAMESPACE
+    from sitevpn.fleet.runner import Fleet
+
+    if not 1 <= args.parallel <= 64:
+        raise UsageError(f"--parallel must be 1 to 64, got {args.parallel}")
+    try:
+        fleet = Fleet.discover(args.project, args.gateway, NAMESPACE)
+    except Exception as exc:  # the project cannot be read: one line naming it
+        return _fail(f"fleet '{args.gateway}': {exc}")
+    sys.stdout.write(
+        f"fleet '{args.gateway}': gateway stack {args.gateway}, {len(fleet.sites)} site "
+        f"stack(s): {', '.join(fleet.sites) or 'none'}; {args.action}, {args.parallel} at once\n"
+    )
+    runs = fleet.run(
+        args.action,
+        parallel=args.parallel,
+        policy_packs=[str(p.resolve()) for p in args.policy_pack],
+    )
+    bad = [r for r in runs if not r.ok]
+    if not bad:
+        return 0
+    sys.stderr.write(
+        f"error: fleet '{args.gateway}': {len(bad)} of {len(runs)} stacks did not complete: "
+        + "; ".join(f"{r.stack} ({r.state}: {r.reason})" for r in bad)
+        + "\n"
+    )
+    return 1
 
 
 def _gateway_ips(given: list[str]) -> dict[str, str]:
@@ -204,6 +260,8 @@ def _main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     if args.command == "device-steps":
         return _device_steps(args)
+    if args.command == "fleet":
+        return _fleet(args)
     gateway_ips = _gateway_ips(args.gateway_ip)
     pack_config = None
     if args.policy_pack_config is not None:

@@ -47,6 +47,7 @@ from sitevpn.enums import (
     PskScope,
     SubnetAttachment,
 )
+from sitevpn.fleet import stacks as fleet_stacks
 from sitevpn.topology import clash_message, name_clashes, tunnel_other_end
 from sitevpn.vpn_connection_pair import DpdArgs, IkePolicyArgs, IpsecPolicyArgs
 
@@ -140,6 +141,8 @@ PeerAddress = Annotated[
 Key = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,30}$")]
 # An OpenStack name or id of an existing object: Neutron's 255 characters, printable.
 OsName = Annotated[str, Field(min_length=1, max_length=255, pattern=r"^[^\x00-\x1f\x7f]+$")]
+# The Pulumi CLI's rule for a stack's own name, also a file name here (so no leading '.')
+StackName = Annotated[str, Strict(), Field(pattern=r"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}$")]
 # Neutron stores these in 32-bit integer columns; no boolean or string stands in for a number.
 INT32_MAX = 2**31 - 1
 LifetimeSeconds = Annotated[int, Strict(), Field(ge=60, le=INT32_MAX)]
@@ -546,9 +549,13 @@ class StackConfig(_Model):
     """The VPC side."""
     gateway: GatewayConfig
     """The VPN gateway."""
-    sites: list[SiteConfig] = Field(min_length=1)
+    sites: list[SiteConfig]
     """One site for site-to-site, several for hub-and-spoke (with ``siteFiles``: those of the
-    files after these)."""
+    files after these); none for a fleet's gateway stack."""
+    gateway_stack: StackName | None = None
+    """A site stack of a fleet: the stack of this project that deploys the gateway (``vpc``,
+    ``gateway`` and ``securityGroups`` are read from its stack file, its members' ids from its
+    deployment); this stack then holds sites only."""
     site_files: list[str] = []
     """Files of the project holding more sites (glob patterns relative to the project folder,
     e.g. ``sites/*.yaml``; each file one site or a list of sites, spelled as here): the stack
@@ -599,6 +606,25 @@ class StackConfig(_Model):
                     )
                 former[old] = index
         return v
+
+    @model_validator(mode="after")
+    def _site_stack_owns_sites_only(self) -> "StackConfig":
+        if self.gateway_stack is None:
+            return self
+        for what in ("members", "subnets"):
+            if getattr(self.removals, what):
+                raise PydanticCustomError(
+                    "gateway_stack",
+                    "the gateway's {what} belong to the gateway stack '{stack}': acknowledge "
+                    "their removal in its stack file",
+                    {
+                        "what": what,
+                        "stack": self.gateway_stack,
+                        "loc": ("removals", what),
+                        "value": getattr(self.removals, what),
+                    },
+                )
+        return self
 
     @model_validator(mode="after")
     def _removals_are_removed(self) -> "StackConfig":
@@ -786,10 +812,12 @@ def validate_config(values: Mapping[str, Any], project: Path | None = None) -> S
     """Validate decoded ``site-vpn:*`` values, with the sites of their ``siteFiles`` (read in
     ``project``, default the working folder); raise ConfigError with one line per problem."""
     values = dict(values)
+    project = project or Path.cwd()
+    values, gateway = _with_gateway(values, project)
     files, inline = None, 0
     if site_files.KEY in values:
         try:
-            files = site_files.read(values[site_files.KEY], project or Path.cwd())
+            files = site_files.read(values[site_files.KEY], project)
         except site_files.SiteFileError as exc:
             raise ConfigError(str(exc)) from None
         problems = [
@@ -807,8 +835,43 @@ def validate_config(values: Mapping[str, Any], project: Path | None = None) -> S
         return StackConfig.model_validate(values)
     except ValidationError as exc:
         raise ConfigError(
-            "\n".join(_describe(err, files, inline) for err in exc.errors())
+            "\n".join(_describe(err, files, inline, gateway) for err in exc.errors())
         ) from None
+
+
+def _with_gateway(values: dict[str, Any], project: Path) -> tuple[dict[str, Any], str | None]:
+    """A site stack's values with its gateway stack's ``vpc``, ``gateway`` and
+    ``securityGroups`` (``fleet.stacks``), and how messages name that stack; others unchanged."""
+    name = values.get(fleet_stacks.KEY)
+    if not isinstance(name, str):
+        return values, None  # absent, or a bad value the model names
+    where = f"{_path((fleet_stacks.KEY,))} = {_show(name)}"
+    problems = [
+        f"{_path((key,))}: belongs to the gateway stack '{name}' ({where}); set it in that "
+        "stack's file"
+        for key in fleet_stacks.GATEWAY_ONLY
+        if key in values
+    ]
+    if problems:
+        raise ConfigError("\n".join(problems))
+    try:
+        gateway = fleet_stacks.read_gateway(project, name)
+    except fleet_stacks.FleetError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+    try:
+        theirs = decode_config(gateway.values, gateway.secret_keys)
+    except ConfigError as exc:
+        raise ConfigError(
+            "\n".join(f"{where}: {gateway.label}: {line}" for line in str(exc).splitlines())
+        ) from None
+    if fleet_stacks.KEY in theirs:
+        raise ConfigError(
+            f"{where}: that stack is a site stack itself (of {_show(theirs[fleet_stacks.KEY])}); "
+            "name the stack that deploys the gateway"
+        )
+    merged = dict(values)
+    merged.update({key: theirs[key] for key in fleet_stacks.GATEWAY_KEYS if key in theirs})
+    return merged, gateway.label
 
 
 def load_stack_config(
@@ -847,7 +910,10 @@ def _show(value: Any) -> str:
 
 
 def _describe(
-    err: Mapping[str, Any], files: "site_files.SiteFiles | None" = None, inline: int = 0
+    err: Mapping[str, Any],
+    files: "site_files.SiteFiles | None" = None,
+    inline: int = 0,
+    gateway: str | None = None,
 ) -> str:
     ctx = err.get("ctx") or {}
     loc = tuple(err["loc"]) + tuple(ctx.get("loc", ()))
@@ -857,6 +923,8 @@ def _describe(
     if files and loc[:1] == ("sites",) and len(loc) > 1 and isinstance(loc[1], int):
         if loc[1] >= inline:  # a site of a site file: named by file, line and column
             where = files.where(loc[1] - inline, loc[2:])
+    if gateway and loc[:1] and loc[0] in fleet_stacks.GATEWAY_KEYS:
+        where = f"{gateway}: {where}"  # a gateway key of a site stack: from its gateway's file
     kind = err["type"]
     if kind == "missing":
         return f"{where}: required key is missing"

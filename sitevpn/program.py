@@ -18,6 +18,7 @@ from sitevpn.config import (
     StackConfig,
     load_stack_config,
 )
+from sitevpn.fleet import stacks as fleet_stacks
 from sitevpn.readiness import RolloutSettings
 from sitevpn.rollout import Rollout
 from sitevpn.site_vpn import SiteVpn, SiteVpnArgs
@@ -38,9 +39,52 @@ ADMIN_ROLE = "admin"
 
 
 def build(cfg: StackConfig, name: str = "site-vpn") -> SiteVpn:
-    """Register the whole design for a validated config."""
+    """Register the whole design for a validated config: with a gateway of its own, or, for a
+    fleet's site stack, with the gateway its gateway stack deployed."""
     # Checks of the cloud that must pass before anything is registered (the components wait).
-    drift: list[pulumi.Output[None]] = _permission_checks(cfg) + _removal_checks(cfg)
+    drift: list[pulumi.Output[None]] = _removal_checks(cfg)
+    if cfg.gateway_stack is None:
+        drift += _permission_checks(cfg)
+        gateway_args = _own_gateway(cfg, name, drift)
+    else:
+        gateway_args = _deployed_gateway(cfg, name, drift)
+    groups = {
+        g.name: g.id or openstack.networking.get_sec_group_output(name=g.name).id
+        for g in cfg.security_groups
+    }
+    args: SiteVpnArgs = {
+        "ha_mode": cfg.gateway.ha_mode,
+        "interconnect_subnet": str(cfg.gateway.interconnect_subnet),
+        **gateway_args,
+        "sites": [site.args() for site in cfg.sites],
+        "security_group_ids": groups,
+        **cfg.stack_wide_args(),
+    }
+    psk = pulumi.Config(NAMESPACE).get_secret("psk")
+    if psk is not None:
+        if "psk_rotation" in args:
+            raise pulumi.RunError(
+                f"stack '{pulumi.get_stack()}': site-vpn:pskRotation rotates generated PSKs, "
+                "but this stack has a configured one (site-vpn:psk): rotate it by setting the "
+                "new secret (README, Day 2), and take pskRotation out"
+            )
+        if "psk_scope" in args:
+            raise pulumi.RunError(
+                f"stack '{pulumi.get_stack()}': site-vpn:pskScope chooses how PSKs are "
+                "generated, but this stack has a configured one (site-vpn:psk), which every "
+                "connection uses: take pskScope out, or site-vpn:psk to have keys generated"
+            )
+        args["psk"] = psk
+    # Declared CIDRs that disagree with OpenStack, or a gateway stack deployed otherwise than
+    # its file says, stop the deployment before anything of the VPN is registered: the
+    # component waits for every check.
+    gate = pulumi.Output.all(*drift).apply(lambda _: []) if drift else None
+    return SiteVpn(name, args, opts=pulumi.ResourceOptions(depends_on=gate), rollout=_rollout(cfg))
+
+
+def _own_gateway(cfg: StackConfig, name: str, drift: list[pulumi.Output[None]]) -> dict:
+    """The VPC (created, or its subnets looked up and checked) and the gateway members to
+    create, as ``SiteVpnArgs`` take them."""
     gate = pulumi.Output.all(*drift).apply(lambda _: []) if drift else None
     if cfg.vpc.create:
         vpc = Vpc(
@@ -85,42 +129,92 @@ def build(cfg: StackConfig, name: str = "site-vpn") -> SiteVpn:
             if member.eip is not None:
                 spec["external_ip"] = str(member.eip)
         members.append(spec)
-
-    groups = {
-        g.name: g.id or openstack.networking.get_sec_group_output(name=g.name).id
-        for g in cfg.security_groups
-    }
-    args: SiteVpnArgs = {
-        "ha_mode": cfg.gateway.ha_mode,
-        "interconnect_subnet": str(cfg.gateway.interconnect_subnet),
+    return {
         "members": members,
         "local_subnets": [
             {"name": s.name, "cidr": str(s.cidr), "subnet_id": sid, "network_id": nid}
             for s, (sid, nid) in zip(cfg.vpc.subnets, subnet_refs, strict=True)
         ],
-        "sites": [site.args() for site in cfg.sites],
-        "security_group_ids": groups,
-        **cfg.stack_wide_args(),
     }
-    psk = pulumi.Config(NAMESPACE).get_secret("psk")
-    if psk is not None:
-        if "psk_rotation" in args:
+
+
+def _deployed_gateway(cfg: StackConfig, name: str, drift: list[pulumi.Output[None]]) -> dict:
+    """A site stack's gateway: the ids its gateway stack's deployment hands over
+    (``StackReference``), checked against the design its stack file declares."""
+    stack, gateway = pulumi.get_stack(), cfg.gateway_stack
+    handles = pulumi.StackReference(f"{name}-gateway-stack", stack_name=gateway).get_output(
+        fleet_stacks.OUTPUT
+    )
+    declared = {
+        "haMode": str(cfg.gateway.ha_mode),
+        "members": [m.name for m in cfg.gateway.members],
+        "localCidrs": [str(s.cidr) for s in cfg.vpc.subnets],
+    }
+
+    def check(deployed: dict | None) -> None:
+        problem = fleet_stacks.mismatch(declared, deployed)
+        if problem:
             raise pulumi.RunError(
-                f"stack '{pulumi.get_stack()}': site-vpn:pskRotation rotates generated PSKs, "
-                "but this stack has a configured one (site-vpn:psk): rotate it by setting the "
-                "new secret (README, Day 2), and take pskRotation out"
+                f"stack '{stack}': {NAMESPACE}:{fleet_stacks.KEY} = '{gateway}': {problem}; "
+                f"deploy the gateway stack first (`pulumi up -s {gateway}`, or `site-vpn fleet "
+                f"up {gateway}`), nothing of this stack was changed"
             )
-        if "psk_scope" in args:
-            raise pulumi.RunError(
-                f"stack '{pulumi.get_stack()}': site-vpn:pskScope chooses how PSKs are "
-                "generated, but this stack has a configured one (site-vpn:psk), which every "
-                "connection uses: take pskScope out, or site-vpn:psk to have keys generated"
-            )
-        args["psk"] = psk
-    # Declared CIDRs that disagree with OpenStack stop the deployment before anything of the
-    # VPN is registered: the component waits for every check.
-    gate = pulumi.Output.all(*drift).apply(lambda _: []) if drift else None
-    return SiteVpn(name, args, opts=pulumi.ResourceOptions(depends_on=gate), rollout=_rollout(cfg))
+
+    drift.append(handles.apply(check))
+    return {
+        "deployed_gateway": {
+            "members": [
+                {
+                    "name": member,
+                    **{
+                        arg: handles.apply(
+                            lambda h, m=member, k=key: fleet_stacks.member_id(h, m, k)
+                        )
+                        for arg, key in fleet_stacks.MEMBER_IDS.items()
+                    },
+                }
+                for member in declared["members"]
+            ],
+            "local_cidrs": declared["localCidrs"],
+        }
+    }
+
+
+def exports(vpn: SiteVpn, cfg: StackConfig) -> dict[str, object]:
+    """The stack's outputs. A stack with a gateway of its own also exports what the next update
+    may not delete (``gatewayMembers``, ``vpcSubnets``) and what site stacks use of its gateway
+    (``gatewayHandles``); a site stack only what is its own."""
+    out: dict[str, object] = {"haMode": vpn.ha_mode, "gatewayIps": vpn.gateway_ips}
+    if cfg.gateway_stack is None:
+        out["gatewayMembers"] = gateway_members(vpn, cfg)
+        out["vpcSubnets"] = vpc_subnets(cfg)
+        out[fleet_stacks.OUTPUT] = gateway_handles(vpn)
+    out |= {
+        "pskInUse": psk_in_use(cfg),  # what the next update may not re-scope
+        "localCidrs": vpn.local_cidrs,
+        "interconnectSubnet": vpn.interconnect_subnet,
+        "sites": vpn.sites,
+        "deviceConfigs": vpn.device_configs,  # secret: holds the PSK
+    }
+    return out
+
+
+def gateway_handles(vpn: SiteVpn) -> pulumi.Output[dict]:
+    """What a fleet's site stacks need of this stack's gateway (``fleet.stacks.OUTPUT``)."""
+    members = list(vpn.members.values())
+    ids = [
+        pulumi.Output.all(*(getattr(m, arg) for arg in fleet_stacks.MEMBER_IDS)) for m in members
+    ]
+    return pulumi.Output.all(vpn.ha_mode, vpn.local_cidrs, *ids).apply(
+        lambda v: {
+            "haMode": v[0],
+            "localCidrs": v[1],
+            "members": [
+                {"name": m.name, **dict(zip(fleet_stacks.MEMBER_IDS.values(), got, strict=True))}
+                for m, got in zip(members, v[2:], strict=True)
+            ],
+        }
+    )
 
 
 def psk_in_use(cfg: StackConfig) -> dict[str, object]:

@@ -21,7 +21,7 @@ from sitevpn.vpn_connection_pair import (
     VpnConnectionPair,
     VpnConnectionPairArgs,
 )
-from sitevpn.vpn_gateway import GatewayMemberArgs, LocalSubnetArgs, VpnGateway
+from sitevpn.vpn_gateway import GatewayMember, GatewayMemberArgs, LocalSubnetArgs, VpnGateway
 
 
 class TunnelArgs(TypedDict):
@@ -77,17 +77,44 @@ class AcceptPreviousArgs(TypedDict, total=False):
     """The stack-wide IPsec policy as it was before the change."""
 
 
+class DeployedMemberArgs(TypedDict):
+    """A gateway member deployed by another stack."""
+
+    name: str
+    """Stable key of the member, e.g. 'a'."""
+    router_id: pulumi.Input[str]
+    """Id of the member's router."""
+    service_id: pulumi.Input[str]
+    """Id of the member's VPN service."""
+    local_endpoint_group_id: pulumi.Input[str]
+    """Id of the member's local endpoint group (type subnet)."""
+    public_ip: pulumi.Input[str]
+    """The member's EIP."""
+
+
+class DeployedGatewayArgs(TypedDict):
+    """A gateway deployed by another stack (a fleet's gateway stack), which the sites use."""
+
+    members: Sequence[DeployedMemberArgs]
+    """Its one or two members, in its order."""
+    local_cidrs: Sequence[str]
+    """CIDRs of its local subnets."""
+
+
 class SiteVpnArgs(TypedDict):
-    """Inputs of a SiteVpn."""
+    """Inputs of a SiteVpn: a gateway to create (``members`` and ``local_subnets``) or one
+    deployed elsewhere (``deployed_gateway``), and the sites."""
 
     ha_mode: HaMode
     """active-active or active-standby, for every site."""
     interconnect_subnet: str
     """Subnet between gateway and VPC (design data checked by the policy pack)."""
-    members: Sequence[GatewayMemberArgs]
-    """One or two gateway members (two for active-active)."""
-    local_subnets: Sequence[LocalSubnetArgs]
-    """VPC subnets that need the data centers."""
+    members: NotRequired[Sequence[GatewayMemberArgs]]
+    """One or two gateway members to create (two for active-active)."""
+    local_subnets: NotRequired[Sequence[LocalSubnetArgs]]
+    """VPC subnets that need the data centers (with ``members``)."""
+    deployed_gateway: NotRequired[DeployedGatewayArgs]
+    """Instead of ``members`` and ``local_subnets``: a gateway another stack deployed."""
     sites: Sequence[SiteArgs]
     """One site (site-to-site) or several (hub-and-spoke)."""
     security_group_ids: NotRequired[Mapping[str, pulumi.Input[str]]]
@@ -155,19 +182,33 @@ class SiteVpn(pulumi.ComponentResource):
             ("site", "security group"),
             [(s["name"], group) for s in args["sites"] for group in groups],
         )
+        deployed = args.get("deployed_gateway")
+        if (deployed is None) == ("members" not in args or "local_subnets" not in args):
+            raise ValueError(
+                f"SiteVpn {name}: give either members and local_subnets (a gateway to create) "
+                "or deployed_gateway (one another stack deployed)"
+            )
         super().__init__("sitevpn:index:SiteVpn", name, {}, opts)
         ha_mode = HaMode(args["ha_mode"])
         child = pulumi.ResourceOptions(parent=self)
-        gateway = VpnGateway(
-            f"{name}-gateway",
-            {
-                "members": args["members"],
-                "local_subnets": args["local_subnets"],
-                "interconnect_subnet": args["interconnect_subnet"],
-            },
-            opts=child,
-        )
-        member_names = [m["name"] for m in args["members"]]
+        gateway: VpnGateway | None = None
+        if deployed is None:
+            gateway = VpnGateway(
+                f"{name}-gateway",
+                {
+                    "members": args["members"],
+                    "local_subnets": args["local_subnets"],
+                    "interconnect_subnet": args["interconnect_subnet"],
+                },
+                opts=child,
+            )
+            members = gateway.members
+            vpc_cidrs = [s["cidr"] for s in args["local_subnets"]]
+        else:
+            members = {m["name"]: _deployed_member(m) for m in deployed["members"]}
+            vpc_cidrs = list(deployed["local_cidrs"])
+        member_names = list(members)
+        public_ips = pulumi.Output.all(*(m.public_ip for m in members.values()))
         self.pairs: dict[str, VpnConnectionPair] = {}
         self.customer_gateways: dict[str, CustomerGateway] = {}
         summaries = []
@@ -182,7 +223,7 @@ class SiteVpn(pulumi.ComponentResource):
                 stack=pulumi.get_stack(),
                 ha_mode=ha_mode,
                 members=member_names,
-                vpc_cidrs=[s["cidr"] for s in args["local_subnets"]],
+                vpc_cidrs=vpc_cidrs,
                 site=site,
                 stack_wide=stack_wide,
             )
@@ -198,8 +239,8 @@ class SiteVpn(pulumi.ComponentResource):
             )
             connections = [
                 {
-                    "vpnservice_id": gateway.members[conn.member].service_id,
-                    "local_endpoint_group_id": gateway.members[conn.member].local_endpoint_group_id,
+                    "vpnservice_id": members[conn.member].service_id,
+                    "local_endpoint_group_id": members[conn.member].local_endpoint_group_id,
                     "peer_address": conn.customer_address,
                     "peer_id": conn.customer_id,
                     "tunnel_customer_address": conn.tunnel_customer,
@@ -231,9 +272,7 @@ class SiteVpn(pulumi.ComponentResource):
             )
             self.customer_gateways[site["name"]] = customer
             self.pairs[site["name"]] = pair
-            device_configs[site["name"]] = pulumi.Output.all(
-                gateway.public_ips, pair.device_psks
-            ).apply(
+            device_configs[site["name"]] = pulumi.Output.all(public_ips, pair.device_psks).apply(
                 lambda values, design=design: render_swanctl(
                     with_gateway_ips(design, dict(zip(member_names, values[0], strict=True))),
                     values[1],
@@ -257,10 +296,13 @@ class SiteVpn(pulumi.ComponentResource):
                 )
             )
         self.gateway = gateway
+        """The gateway this component created (None with ``deployed_gateway``)."""
+        self.members = members
+        """What the connections use of each gateway member, by key."""
         self.ha_mode = pulumi.Output.from_input(str(ha_mode))
-        self.gateway_ips = gateway.public_ips
-        self.local_cidrs = gateway.local_cidrs
-        self.interconnect_subnet = gateway.interconnect_subnet
+        self.gateway_ips = public_ips
+        self.local_cidrs = pulumi.Output.from_input(vpc_cidrs)
+        self.interconnect_subnet = pulumi.Output.from_input(args["interconnect_subnet"])
         self.sites = pulumi.Output.all(*summaries)
         self.device_configs = pulumi.Output.secret(pulumi.Output.all(**device_configs))
         self.register_outputs(
@@ -294,6 +336,17 @@ class SiteVpn(pulumi.ComponentResource):
                     security_group_id=group_id,
                     opts=_renamed(pulumi.ResourceOptions(parent=self), former, suffix),
                 )
+
+
+def _deployed_member(spec: DeployedMemberArgs) -> GatewayMember:
+    out = pulumi.Output.from_input
+    return GatewayMember(
+        name=spec["name"],
+        router_id=out(spec["router_id"]),
+        service_id=out(spec["service_id"]),
+        public_ip=out(spec["public_ip"]),
+        local_endpoint_group_id=out(spec["local_endpoint_group_id"]),
+    )
 
 
 def _renamed(

@@ -158,7 +158,7 @@ CASES = [
         "exactly one",
     ),
     ("dev", "vpc.subnets.0.id", "abc", "site-vpn:vpc", "cannot name existing subnet ids"),
-    ("dev", "sites", [], "site-vpn:sites", "at least 1"),
+    ("dev", "sites", "dc1", "site-vpn:sites", "valid list"),
     ("prod", "sites.1.name", "dc1", "site-vpn:sites[1].name = 'dc1'", "duplicate site name 'dc1'"),
     (
         "prod",
