@@ -294,6 +294,20 @@ def offline_plan(stack: Stack) -> dict[str, Any]:
     return json.loads(done.stdout)
 
 
+def site_vpn_fleet(
+    env: Mapping[str, str], folder: Path, *args: str, timeout: float = 3600
+) -> subprocess.CompletedProcess:
+    """``site-vpn fleet <args> --project <folder>`` as a user runs it: the real CLI on PATH,
+    their backend and openrc in ``env``."""
+    return subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "site-vpn"), "fleet", *args, "--project", str(folder)],
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
 def program_folder(dest: Path, main: Path = ROOT) -> Path:
     """A copy of a Pulumi program's folder (``Pulumi.yaml`` and ``__main__.py``) whose
     virtualenv is this checkout's ``.venv``, so many stacks run without touching the checkout."""

@@ -109,6 +109,10 @@ class Progress:
         ).replace(" \n", "\n")
 
 
+NOT_REASONS = ("update failed", "preview failed", "an unhandled error occurred")
+"""The CLI's own summaries of a failure, which say nothing of its cause."""
+
+
 def _reason(error: Exception) -> str:
     """The engine's own error lines of a failed run, each with the indented lines that continue
     it (the program's messages carry no secret, and the CLI masks secrets)."""
@@ -116,7 +120,7 @@ def _reason(error: Exception) -> str:
     found: list[str] = []
     for i, line in enumerate(lines):
         match = re.search(r"(?:^|\s)error: (.*\S)", line)
-        if not match or match.group(1).startswith("update failed"):
+        if not match or match.group(1).startswith(NOT_REASONS):
             continue
         parts, indent = [match.group(1)], len(line) - len(line.lstrip())
         for more in lines[i + 1 : i + 6]:
@@ -124,9 +128,11 @@ def _reason(error: Exception) -> str:
                 break
             parts.append(more.strip())
         found.append(" ".join(parts))
+    # the CLI repeats the program's error: keep each once, whole (not a cut-off first line)
+    found = [f for f in dict.fromkeys(found) if not any(o != f and o.startswith(f) for o in found)]
     if not found:
         found = [line.strip() for line in lines if line.strip()][-1:]
-    return "; ".join(line[:400] for line in dict.fromkeys(found[:3])) or type(error).__name__
+    return "; ".join(line[:400] for line in found[:3]) or type(error).__name__
 
 
 def _counts(changes: object) -> dict[str, int]:

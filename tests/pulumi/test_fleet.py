@@ -3,31 +3,15 @@ changed and destroyed by `site-vpn fleet` (Automation API -> the real CLI) again
 cloud; a site stack changed alone leaves the others untouched."""
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
 from bench.sites import hub_config
-from tests.engine import ROOT, Stack, program_folder, run_cli, stack_file
+from tests.engine import Stack, program_folder, run_cli, site_vpn_fleet, stack_file
 
 pytestmark = pytest.mark.fleet
-
-SITE_VPN = ROOT / ".venv" / "bin" / "site-vpn"
-
-
-def fleet(
-    env: dict, folder: Path, *args: str, timeout: float = 1500
-) -> subprocess.CompletedProcess:
-    """``site-vpn fleet ...`` as a user runs it: the real CLI on PATH, their backend and openrc."""
-    return subprocess.run(
-        [str(SITE_VPN), "fleet", *args, "--project", str(folder)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
 
 
 def write(folder: Path, stack: str, values: dict) -> None:
@@ -71,7 +55,7 @@ def test_fleet_up_change_one_site_stack_destroy(engine_as, cloud, tmp_path):
         {"gatewayStack": "gw", "sites": [sites[5] | {"subnets": ["10.99.0.1/16"]}]},
     )
 
-    done = fleet(env, folder, "up", "gw", "--parallel", "2")
+    done = site_vpn_fleet(env, folder, "up", "gw", "--parallel", "2")
     out = done.stdout + done.stderr
     # the broken stack fails, named with its reason; the others complete
     assert done.returncode == 1, out
@@ -120,7 +104,7 @@ def test_fleet_up_change_one_site_stack_destroy(engine_as, cloud, tmp_path):
     write(folder, "gw", gateway)
 
     (folder / "stacks" / "Pulumi.broken.yaml").unlink()  # never deployed: out of the fleet
-    done = fleet(env, folder, "destroy", "gw", "--parallel", "2")
+    done = site_vpn_fleet(env, folder, "destroy", "gw", "--parallel", "2")
     assert done.returncode == 0, done.stdout + done.stderr
     assert not connections()
     assert not services & {s["id"] for s in cloud.member.list("vpn/vpnservices")}

@@ -179,9 +179,13 @@ def test_progress_lines_and_final_table():
 
 
 def test_the_reason_of_a_failed_run_is_the_engines_error_lines():
+    # as the CLI reports a program's config error: the summary line, then the whole message
     text = (
         "code: 255\n stdout: Updating (east):\n    error: stack 'east': invalid site-vpn "
-        "configuration (1 problem):\n      site-vpn:sites[0].subnets[0]: host bits\n"
+        "configuration (1 problem):\n    error: an unhandled error occurred: program exited "
+        "with non-zero exit code: 1\n  pulumi:pulumi:Stack (site-vpn-east):\n"
+        "    error: stack 'east': invalid site-vpn configuration (1 problem):\n"
+        "      site-vpn:sites[0].subnets[0]: host bits\n"
         "    more\n stderr: error: update failed\n"
     )
     assert _reason(RuntimeError(text)) == (
