@@ -11,12 +11,13 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Literal
 
+from sitevpn.fleet import checks
 from sitevpn.fleet import stacks as fleet_stacks
 
 Action = Literal["preview", "up", "destroy"]
@@ -135,6 +136,12 @@ def _reason(error: Exception) -> str:
     return "; ".join(line[:400] for line in found[:3]) or type(error).__name__
 
 
+def _by_stack(
+    runs: Sequence[StackRun], problems: dict[str, list[str]]
+) -> Iterator[tuple[StackRun, list[str]]]:
+    return ((run, problems[run.stack]) for run in runs if run.stack in problems)
+
+
 def _counts(changes: object) -> dict[str, int]:
     """The engine's change summary (operation -> count; keys strings or ``OpType``s), without
     what stays the same."""
@@ -170,7 +177,16 @@ class Fleet:
         gateway = StackRun(self.gateway, "gateway")
         sites = [StackRun(name, "sites") for name in self.sites]
         progress = Progress([gateway, *sites], out, live)
-        one = self._runner(action, list(policy_packs), progress)
+        run_one = self._runner(action, list(policy_packs), progress)
+        if action != "destroy":  # what two stacks claim at once is deployed by neither
+            claimed = checks.claims(self.project, [self.gateway, *self.sites])
+            for run, problems in _by_stack([gateway, *sites], checks.collisions(claimed)):
+                progress.update(run, state="skipped", reason="not run: " + "; ".join(problems[:3]))
+
+        def one(run: StackRun) -> None:
+            if run.state == "waiting":
+                run_one(run)
+
         if action == "destroy":
             self._wave(sites, one, parallel)
             left = [r.stack for r in sites if not r.ok]
@@ -185,7 +201,7 @@ class Fleet:
         else:
             one(gateway)
             if action == "up" and not gateway.ok:
-                for run in sites:
+                for run in (r for r in sites if r.state == "waiting"):
                     progress.update(
                         run,
                         state="skipped",

@@ -88,6 +88,15 @@ def test_fleet_up_change_one_site_stack_destroy(engine_as, cloud, tmp_path):
     assert Stack(folder, "west", env).export()["deployment"]["resources"] == west_before
     assert "site-vpn-dc6-pair-conn2" in connections()
 
+    # two stacks claiming one site key: `site-vpn fleet` runs neither, and the rest
+    write(folder, "twin", {"gatewayStack": "gw", "sites": [sites[6]]})
+    done = site_vpn_fleet(env, folder, "preview", "gw")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "twin (skipped: not run: site key dc6 is also in stack east" in done.stderr
+    assert "east (skipped: not run: site key dc6 is also in stack twin" in done.stderr
+    assert "west (" not in done.stderr and "gw (" not in done.stderr
+    (folder / "stacks" / "Pulumi.twin.yaml").unlink()
+
     # a gateway deployed otherwise than its file says stops a site stack before any step
     moved = gateway | {
         "vpc": {

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from netaddr import IPNetwork
 
 from sitevpn.config import ConfigError, validate_config
+from sitevpn.fleet import checks
 from sitevpn.fleet import stacks as fleet_stacks
 from sitevpn.fleet.runner import Progress, StackRun, _counts, _reason
 from sitevpn.plan import make_plan
@@ -198,3 +200,35 @@ def test_the_reason_of_a_failed_run_is_the_engines_error_lines():
 def test_change_counts_leave_out_what_stays():
     assert _counts({"same": 4, "create": 2, "delete": 0}) == {"create": 2}
     assert _counts(None) == {}
+
+
+def test_what_two_stacks_claim_is_named_in_both():
+    claimed = {
+        "gw": [],
+        "east": [("dc1", ["169.254.0.0/30", "169.254.0.4/30"])],
+        "west": [("dc1", ["169.254.9.0/30"]), ("dc2", ["169.254.0.4/30", "169.254.9.4/30"])],
+        "north": [("dc3", ["169.254.8.0/30"])],
+    }
+    assert checks.collisions(claimed) == {
+        "east": [
+            "site key dc1 is also in stack west",
+            "tunnel /30 169.254.0.4/30 is also in stack west",
+        ],
+        "west": [
+            "site key dc1 is also in stack east",
+            "tunnel /30 169.254.0.4/30 is also in stack east",
+        ],
+    }
+
+
+def test_claims_read_every_valid_stack_of_the_project(tmp_path):
+    gateway, sites = split("prod")
+    folder = project(tmp_path, {"gw": gateway, "east": sites, "bad": {"gatewayStack": "nope"}})
+    claimed = checks.claims(folder, ["gw", "east", "bad"])
+    assert claimed == {
+        "gw": [],
+        "east": [
+            (s["name"], [str(IPNetwork(t["customer"]).cidr) for t in s["tunnels"]])
+            for s in sites["sites"]
+        ],
+    }
