@@ -78,51 +78,91 @@ def settled(cloud, timeout: float = 900) -> tuple[dict[str, int], float]:
         time.sleep(5)
 
 
-def previews(engine: Engine, base: Path, sites: int, stacks: int, parallel: list[int]) -> dict:
+def show(line: str) -> None:
+    """A table line, at once (a long run's rows survive its interruption)."""
+    print(line, flush=True)
+
+
+def previews(engine: Engine, base: Path, sites: int, stacks: int, parallel: list[int]) -> None:
+    """Preview with the pack: the single stack, then the fleet at each parallelism."""
     folder = program_folder(base / "preview" / "program")
     sizes = layout(folder, hub_config(sites), stacks)
     init(engine, folder, ["single", "gw", *(f"s{j}" for j in range(stacks))])
-    single = Stack(folder, "single", engine.env)
-    row = {
-        "sizes": sizes,
-        "single": single.preview("--policy-pack", str(PACK), timeout=3600).seconds,
-    }
-    Stack(folder, "gw", engine.env).up(timeout=1800)  # site stacks read its deployment
+    site_bytes = max(v for k, v in sizes.items() if k.startswith("s") and k != "single")
+    show(
+        f"preview --policy-pack, {sites} sites x 10 subnets; config: single stack "
+        f"{sizes['single']} B, gateway stack {sizes['gw']} B, each site stack <= {site_bytes} B\n"
+    )
+    show("| layout | parallel | wall time (s) | vs single stack |")
+    show("|---|---:|---:|---:|")
+    single = Stack(folder, "single", engine.env).preview("--policy-pack", str(PACK), timeout=3600)
+    show(f"| one stack, site files | - | {single.seconds:.1f} | 1.00 |")
+    gateway = Stack(folder, "gw", engine.env)
+    gateway.up(timeout=1800)  # the site stacks read its deployment
     try:
         for n in parallel:
-            row[n] = fleet(
+            took = fleet(
                 engine, folder, "preview", "--parallel", str(n), "--policy-pack", str(PACK)
             )
+            show(
+                f"| fleet: gateway + {stacks} site stacks | {n} | {took:.1f} "
+                f"| {took / single.seconds:.2f} |"
+            )
     finally:
-        Stack(folder, "gw", engine.env).destroy(timeout=1800)
-    return row
+        gateway.destroy(timeout=1800)
 
 
-def ups(engine: Engine, cloud, base: Path, sites: int, stacks: int, parallel: list[int]) -> dict:
+def ups(engine: Engine, cloud, base: Path, sites: int, stacks: int, parallel: list[int]) -> None:
+    """Up and destroy: the fleet at the highest parallelism first, waiting for the agent to
+    report every connection (the suite's cloud: one agent for every router), then the single
+    stack and the other parallelisms (their destroy follows at once: Neutron deletes a pending
+    connection too). Each row is shown as it is measured, the ratios at the end."""
     folder = program_folder(base / "up" / "program")
     layout(folder, hub_config(sites, subnets_per_site=2), stacks)
     init(engine, folder, ["single"])
+    show(f"\nup and destroy, {sites} sites x 2 subnets: as measured\n")
     single = Stack(folder, "single", engine.env)
-    row: dict = {}
-    try:
-        row["single"] = (single.up(timeout=3600).seconds, *settled(cloud))
-    finally:
-        row["single"] += (single.destroy(timeout=3600).seconds,)
-    for n in parallel:
+    order = sorted(parallel, reverse=True)
+    rows: dict[object, tuple[float, float, str]] = {}
+    for key in [order[0], "single", *order[1:]]:
+        agent = "not waited for"
         try:
-            row[n] = (fleet(engine, folder, "up", "--parallel", str(n)), *settled(cloud))
+            if key == "single":
+                up = single.up(timeout=3600).seconds
+            else:
+                up = fleet(engine, folder, "up", "--parallel", str(key))
+                if key == order[0]:
+                    counts, waited = settled(cloud)
+                    agent = f"{counts} {waited:.0f} s after up"
         finally:
-            row[n] += (fleet(engine, folder, "destroy", "--parallel", str(n)),)
-    return row
+            if key == "single":
+                down = single.destroy(timeout=3600).seconds
+            else:
+                down = fleet(engine, folder, "destroy", "--parallel", str(key))
+        rows[key] = (up, down, agent)
+        show(f"- {key}: up {up:.1f} s, destroy {down:.1f} s, connections: {agent}")
+    s_up, s_down, _ = rows["single"]
+    show(
+        "\n| layout | parallel | up (s) | vs single | destroy (s) | vs single | agent's statuses |"
+    )
+    show("|---|---:|---:|---:|---:|---:|---|")
+    for key in ["single", *parallel]:
+        up, down, agent = rows[key]
+        name = "one stack, site files" if key == "single" else f"fleet ({stacks} site stacks)"
+        show(
+            f"| {name} | {'-' if key == 'single' else key} | {up:.1f} | {up / s_up:.2f} "
+            f"| {down:.1f} | {down / s_down:.2f} | {agent} |"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Print the tables; exit 0."""
+    """Print the tables as they are measured; exit 0."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--preview-sites", type=int, default=1000)
     parser.add_argument("--up-sites", type=int, default=200)
     parser.add_argument("--stacks", type=int, default=8)
     parser.add_argument("--parallel", default="1,2,4")
+    parser.add_argument("--skip-previews", action="store_true")
     args = parser.parse_args(argv)
     parallel = [int(n) for n in args.parallel.split(",")]
     with tempfile.TemporaryDirectory(prefix="site-vpn-fleet-") as workdir:
@@ -130,38 +170,15 @@ def main(argv: list[str] | None = None) -> int:
         with benchmark_cloud(base) as cloud:
             # a backend each: both parts' stacks have the same names in one project
             openrc = cloud.credentials("member").environ()
-            p = previews(
-                Engine(base / "preview", openrc), base, args.preview_sites, args.stacks, parallel
-            )
-            u = ups(Engine(base / "up", openrc), cloud, base, args.up_sites, args.stacks, parallel)
-    sizes = p["sizes"]
-    site_bytes = max(v for k, v in sizes.items() if k.startswith("s"))
-    print(
-        f"preview --policy-pack, {args.preview_sites} sites x 10 subnets; config: single stack "
-        f"{sizes['single']} B, gateway stack {sizes['gw']} B, each site stack <= {site_bytes} B\n"
-    )
-    print("| layout | parallel | wall time (s) | vs single stack |")
-    print("|---|---:|---:|---:|")
-    print(f"| one stack, site files | - | {p['single']:.1f} | 1.00 |")
-    for n in parallel:
-        print(
-            f"| fleet: gateway + {args.stacks} site stacks | {n} | {p[n]:.1f} "
-            f"| {p[n] / p['single']:.2f} |"
-        )
-    print(f"\nup and destroy, {args.up_sites} sites x 2 subnets\n")
-    print(
-        "| layout | parallel | up (s) | vs single | connections after up | agent settled (s) "
-        "| destroy (s) | vs single |"
-    )
-    print("|---|---:|---:|---:|---|---:|---:|---:|")
-    s_up, _, _, s_down = u["single"]
-    for key in ["single", *parallel]:
-        up, counts, wait, down = u[key]
-        name = "one stack, site files" if key == "single" else f"fleet ({args.stacks} site stacks)"
-        print(
-            f"| {name} | {'-' if key == 'single' else key} | {up:.1f} | {up / s_up:.2f} "
-            f"| {counts} | {wait:.0f} | {down:.1f} | {down / s_down:.2f} |"
-        )
+            if not args.skip_previews:
+                previews(
+                    Engine(base / "preview", openrc),
+                    base,
+                    args.preview_sites,
+                    args.stacks,
+                    parallel,
+                )
+            ups(Engine(base / "up", openrc), cloud, base, args.up_sites, args.stacks, parallel)
     return 0
 
 
