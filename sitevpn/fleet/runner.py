@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Literal
 
+from offline_engine import stackconfig
 from sitevpn.fleet import checks
 from sitevpn.fleet import stacks as fleet_stacks
 
@@ -159,7 +160,9 @@ class Fleet:
 
     @classmethod
     def discover(cls, project: Path, gateway: str, namespace: str) -> "Fleet":
-        """The fleet of ``gateway``: every stack file of the project naming it."""
+        """The fleet of ``gateway``: every stack file of the project naming it (the gateway
+        stack's own file must exist: a run would otherwise create an empty stack of that name)."""
+        stackconfig.load_stack(stackconfig.load_project(project), gateway, environ={})
         return cls(
             project, gateway, namespace, fleet_stacks.site_stacks(project, gateway, namespace)
         )

@@ -232,3 +232,16 @@ def test_claims_read_every_valid_stack_of_the_project(tmp_path):
             for s in sites["sites"]
         ],
     }
+
+
+def test_fleet_command_refuses_a_gateway_stack_without_a_file(tmp_path, capsys):
+    from sitevpn import cli
+
+    gateway, sites = split("prod")
+    folder = project(tmp_path, {"gw": gateway, "east": sites})
+    assert cli.main(["fleet", "up", "nope", "--project", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert "error: fleet 'nope': unknown stack 'nope': no Pulumi.nope.yaml" in err
+    assert "(stacks: east, gw)" in err and "Traceback" not in err
+    assert cli.main(["fleet", "up", "gw", "--parallel", "0", "--project", str(folder)]) == 2
+    assert "--parallel must be 1 to 64, got 0" in capsys.readouterr().err
