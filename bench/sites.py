@@ -7,10 +7,14 @@ def hub_config(sites: int, subnets_per_site: int = 10) -> dict[str, Any]:
     """site-vpn config values for one active-active gateway with ``sites`` sites."""
 
     def subnet(index: int) -> str:
-        return f"10.{index // 256}.{index % 256}.0/24"
+        # /24 number ``index``: 10/8 holds 65,536 of them, then 11/8 and on
+        return f"{10 + index // 65536}.{(index // 256) % 256}.{index % 256}.0/24"
 
     def tunnel(index: int) -> str:
-        # /30 number ``index`` in 169.254.0.0/16, skipping the reserved 169.254.195.0/24
+        # /30 number ``index`` in 169.254.0.0/16, skipping the reserved 169.254.195.0/24; the
+        # 16,320 there give 8,160 sites tunnels of their own, beyond that they repeat (which
+        # the pack reports, as it must)
+        index %= 16320
         block = index + (64 if index >= 195 * 64 else 0)
         return f"169.254.{block // 64}.{(block % 64) * 4 + 2}/30"
 
