@@ -11,7 +11,6 @@ cloud (.ci/system-deps.sh).
 
 import argparse
 import json
-import re
 import sys
 import tempfile
 import time
@@ -73,7 +72,7 @@ def settled(cloud, timeout: float = 900) -> tuple[dict[str, int], float]:
     started = time.monotonic()
     while True:
         counts = connection_statuses(cloud)
-        if not any(re.match("PENDING", s) for s in counts) or time.monotonic() - started > timeout:
+        if not any(s.startswith("PENDING") for s in counts) or time.monotonic() - started > timeout:
             return counts, time.monotonic() - started
         time.sleep(5)
 

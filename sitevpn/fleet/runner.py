@@ -154,18 +154,15 @@ def _counts(changes: object) -> dict[str, int]:
 class Fleet:
     """One gateway stack and its site stacks in the project folder ``project``."""
 
-    def __init__(self, project: Path, gateway: str, namespace: str, sites: Sequence[str]):
-        self.project, self.gateway, self.namespace = project, gateway, namespace
-        self.sites = list(sites)
+    def __init__(self, project: Path, gateway: str, sites: Sequence[str]):
+        self.project, self.gateway, self.sites = project, gateway, list(sites)
 
     @classmethod
     def discover(cls, project: Path, gateway: str, namespace: str) -> "Fleet":
         """The fleet of ``gateway``: every stack file of the project naming it (the gateway
         stack's own file must exist: a run would otherwise create an empty stack of that name)."""
         stackconfig.load_stack(stackconfig.load_project(project), gateway, environ={})
-        return cls(
-            project, gateway, namespace, fleet_stacks.site_stacks(project, gateway, namespace)
-        )
+        return cls(project, gateway, fleet_stacks.site_stacks(project, gateway, namespace))
 
     def run(
         self,
@@ -237,13 +234,8 @@ class Fleet:
         def one(run: StackRun) -> None:
             progress.update(run, state="running", started=time.monotonic())
             try:
-                opts = auto.LocalWorkspaceOptions(work_dir=str(self.project))
-                if action == "up":
-                    stack = auto.create_or_select_stack(
-                        run.stack, work_dir=str(self.project), opts=opts
-                    )
-                else:
-                    stack = auto.select_stack(run.stack, work_dir=str(self.project), opts=opts)
+                pick = auto.create_or_select_stack if action == "up" else auto.select_stack
+                stack = pick(run.stack, work_dir=str(self.project))
                 listen = {"on_event": lambda e: on_event(run, e), "color": "never"}
                 if action == "up":
                     stack.up(policy_packs=policy_packs or None, show_secrets=False, **listen)

@@ -30,7 +30,6 @@ class FleetError(ValueError):
 class GatewayFile:
     """A gateway stack's config as the engine would hand it over, and its file."""
 
-    stack: str
     label: str
     """``stack 'gw' (stacks/Pulumi.gw.yaml)``: how messages name it."""
     values: dict[str, str]
@@ -47,7 +46,7 @@ def read_gateway(project_dir: Path, stack: str) -> GatewayFile:
         raise FleetError(str(exc)) from None
     path = project.stack_config_dir / f"Pulumi.{stack}.yaml"
     label = f"stack '{stack}' ({path.relative_to(project.directory)})"
-    return GatewayFile(stack, label, config.values, config.secret_keys)
+    return GatewayFile(label, config.values, config.secret_keys)
 
 
 def gateway_of(path: Path, namespace: str) -> str | None:
