@@ -52,6 +52,18 @@ def _plan_resources(folder: Path, stack: str) -> dict[str, tuple[str, dict]]:
     return {r.name: (r.type, r.inputs) for r in plan.capture.resources}
 
 
+def test_only_a_stack_with_a_gateway_exports_the_gateways_outputs(tmp_path):
+    # A site stack exports no gatewayHandles (no site stack of a site stack) and nothing the
+    # removal guard would then protect in it (gatewayMembers, vpcSubnets).
+    gateway, sites = split("dev")
+    folder = project(tmp_path, {"gw": gateway, "east": sites})
+    gateway_only = {"gatewayHandles", "gatewayMembers", "vpcSubnets"}
+    gw = set(make_plan(folder, "gw").capture.stack_outputs)
+    east = set(make_plan(folder, "east").capture.stack_outputs)
+    assert gateway_only <= gw and not gateway_only & east
+    assert {"sites", "deviceConfigs", "pskInUse", "gatewayIps"} <= east
+
+
 def test_a_split_stack_registers_what_the_single_stack_does(tmp_path):
     # The gateway stack holds the gateway's resources, the site stack the sites': together
     # what the single stack registers, with the same inputs except the ids the site stack reads.
