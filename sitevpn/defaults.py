@@ -45,6 +45,11 @@ MTU = 1500
 # status every ipsec_status_check_interval, 60 s by default).
 ROLLOUT_TIMEOUT_SECONDS = 900
 ROLLOUT_SETTLE_SECONDS = 60
+# neutron-vpnaas 28's agent takes a connection out of PENDING_* only in a sync that runs once
+# charon lists it: a connection created (or its service restarted) just before may stay
+# PENDING_CREATE with its tunnel up until the agent syncs again. After this long in PENDING_*,
+# the rollout asks for a sync (a no-op update of the connection's VPN service).
+ROLLOUT_RESYNC_SECONDS = 30
 
 # Generated PSKs: long, and drawn only from the specials the reference documents allow.
 PSK_FIRST_GENERATION = 1

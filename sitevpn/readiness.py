@@ -5,6 +5,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
+from sitevpn import defaults
 from sitevpn.enums import HaMode
 from sitevpn.topology import PAIR_ROLES
 
@@ -23,6 +24,8 @@ class RolloutSettings:
     settle_seconds: int
     """After an in-place update, how long connection 1 must stay ACTIVE."""
     poll_seconds: float = 2.0
+    resync_seconds: float = defaults.ROLLOUT_RESYNC_SECONDS
+    """How long a connection may stay PENDING_* before the agent is asked to sync again."""
 
 
 def poll(
@@ -46,6 +49,32 @@ def poll(
         sleep(settings.poll_seconds)
 
 
+def resyncing(
+    read_status: StatusReader,
+    settings: RolloutSettings,
+    resync: Callable[[str], None] | None,
+    clock: Callable[[], float] = time.monotonic,
+) -> StatusReader:
+    """``read_status`` that calls ``resync(connection_id)`` each time the connection has been
+    PENDING_* for ``settings.resync_seconds``: neutron-vpnaas's agent reports a connection's
+    way out of PENDING_* only from a sync that runs once charon lists it, so without another
+    sync the status can stay pending with the tunnel up."""
+    if resync is None:
+        return read_status
+    since = [clock()]  # when the current run of PENDING_* reports began, or the last resync
+
+    def read(connection_id: str) -> str | None:
+        status = read_status(connection_id)
+        if status is None or not status.startswith("PENDING_"):
+            since[0] = clock()
+        elif clock() - since[0] >= settings.resync_seconds:
+            resync(connection_id)
+            since[0] = clock()
+        return status
+
+    return read
+
+
 def wait_until_carrying(
     read_status: StatusReader,
     connection_id: str,
@@ -53,10 +82,14 @@ def wait_until_carrying(
     settle: bool,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
+    *,
+    resync: Callable[[str], None] | None = None,
 ) -> tuple[bool, str | None]:
     """Poll a connection's status until it is ACTIVE (and, with ``settle``, has stayed ACTIVE
-    for the settle window); (carrying, last status seen) when done or timed out."""
+    for the settle window); (carrying, last status seen) when done or timed out. ``resync``: see
+    ``resyncing``."""
     active_since: list[float] = []  # when the current run of ACTIVE reports began
+    read = resyncing(read_status, settings, resync, clock)
 
     def carrying(status: str | None, now: float) -> bool:
         if status != ACTIVE:
@@ -65,7 +98,7 @@ def wait_until_carrying(
         active_since[:] = active_since or [now]
         return not settle or now - active_since[0] >= settings.settle_seconds
 
-    return poll(read_status, connection_id, settings, carrying, clock, sleep)
+    return poll(read, connection_id, settings, carrying, clock, sleep)
 
 
 def wait_until_updatable(
@@ -74,14 +107,18 @@ def wait_until_updatable(
     settings: RolloutSettings,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
+    *,
+    resync: Callable[[str], None] | None = None,
 ) -> tuple[bool, str | None]:
     """Poll until Neutron would take an update of the connection (it refuses one in a
-    PENDING_* status with a 400 until the agent reports); (updatable, last status seen)."""
+    PENDING_* status with a 400 until the agent reports); (updatable, last status seen).
+    ``resync``: see ``resyncing``."""
 
     def updatable(status: str | None, _now: float) -> bool:
         return status is not None and not status.startswith("PENDING_")
 
-    return poll(read_status, connection_id, settings, updatable, clock, sleep)
+    read = resyncing(read_status, settings, resync, clock)
+    return poll(read, connection_id, settings, updatable, clock, sleep)
 
 
 def restart_service(

@@ -29,6 +29,12 @@ active/standby with one member) the operator re-establishes the tunnel, as a war
 Before any in-place update of a connection, a hook waits while Neutron reports it PENDING_*
 (Neutron refuses the update with a 400 then, which would stop an `up` half-way).
 
+neutron-vpnaas 28's agent takes a connection out of PENDING_* only in a sync that runs once
+charon lists it; a connection created, or whose service restarted, just before charon loaded
+it can stay PENDING_CREATE with its tunnel up until something else makes the agent sync. So
+every wait on a connection's status asks for a sync after ``defaults.ROLLOUT_RESYNC_SECONDS``
+in PENDING_* (``Neutron.resync``: its VPN service's description written back unchanged).
+
 A first deployment waits for nothing (no connection 2 carries yet). Not a before-hook on
 connection 2: a delete hook would also bind ``pulumi destroy`` to the program. Statuses are read
 through openstacksdk with the provider's credentials (``OS_*`` variables, ``OS_CLOUD``, or the
@@ -40,7 +46,7 @@ import contextlib
 import functools
 import os
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 import pulumi
@@ -149,6 +155,23 @@ class Neutron:
         """Set a VPN service's admin state."""
         self._conn.network.update_vpn_service(service_id, is_admin_state_up=up)
 
+    def resync(self, connection_id: str) -> None:
+        """Make the agent sync the connection's router: an update of its VPN service that
+        writes the service's own description back (Neutron notifies the agent of any update;
+        nothing changes, so no stack sees drift). A service Neutron will not update now
+        (PENDING_*: 400) is left for the next try."""
+        from openstack.exceptions import HttpException
+
+        net = self._conn.network
+        found = self._connection(connection_id)
+        if found is None:
+            return
+        service = net.get_vpn_service(found.vpnservice_id)
+        try:
+            net.update_vpn_service(service.id, description=service.description or "")
+        except HttpException:
+            pass
+
 
 @dataclass
 class Rollout:
@@ -196,7 +219,11 @@ class Rollout:
         with cloud_errors(self.stack, site, RuntimeError, "nothing was changed on the connection"):
             neutron = await self._client()
             ok, status = await asyncio.to_thread(
-                wait_until_updatable, neutron.status, args.id, self.settings
+                wait_until_updatable,
+                neutron.status,
+                args.id,
+                self.settings,
+                resync=self._resync(site),
             )
         if not ok:
             raise RuntimeError(
@@ -220,7 +247,12 @@ class Rollout:
         with cloud_errors(self.stack, site, RuntimeError, left):
             await self._renegotiate(site, 2, args.id)
             carrying, status = await asyncio.to_thread(
-                wait_until_carrying, self.neutron.status, args.id, self.settings, False
+                wait_until_carrying,
+                self.neutron.status,
+                args.id,
+                self.settings,
+                False,
+                resync=self._resync(site),
             )
         if not carrying:
             raise RuntimeError(
@@ -229,6 +261,19 @@ class Rollout:
                 "connection 1 carries. Check tunnel 2 on the customer device before the next "
                 "change"
             )
+
+    def _resync(self, site: str) -> Callable[[str], None]:
+        """``Neutron.resync`` for a wait on one of the site's connections, saying so."""
+
+        def resync(connection_id: str) -> None:
+            pulumi.log.info(
+                f"site '{site}': connection {connection_id} still pending after "
+                f"{self.settings.resync_seconds:g} s; asking the agent to sync its router (the VPN "
+                "service's description written back unchanged)"
+            )
+            self.neutron.resync(connection_id)
+
+        return resync
 
     async def _client(self) -> Neutron:
         async with self._client_lock:
@@ -332,7 +377,12 @@ class SiteRollout:
             if again:
                 await rollout._renegotiate(self.site, 1, first_id)
             carrying, status = await asyncio.to_thread(
-                wait_until_carrying, neutron.status, first_id, rollout.settings, updated
+                wait_until_carrying,
+                neutron.status,
+                first_id,
+                rollout.settings,
+                updated,
+                resync=rollout._resync(self.site),
             )
         if not carrying:
             raise pulumi.RunError(

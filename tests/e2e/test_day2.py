@@ -134,6 +134,16 @@ class Run:
     events: list[dict]
     seconds: float
 
+    def failure(self) -> str:
+        """For a failure message, what a long output would push out of view first: the
+        engine's error and warning diagnostics, then the output's tail."""
+        said = [
+            f"{d['severity']}: {d['message'].strip()}"
+            for d in (e["diagnosticEvent"] for e in self.events if "diagnosticEvent" in e)
+            if d.get("severity") in ("error", "warning")
+        ]
+        return "\n".join(["diagnostics:", *said, "--- output, last lines:", self.output[-4000:]])
+
     def steps(self) -> list[tuple[str, str, str, int]]:
         """(phase, op, resource name, timestamp) in engine order; refresh and same left out."""
         out = []
@@ -328,7 +338,7 @@ def up_and_recover(stack, log: Path, lab, values: dict) -> tuple[Run, "Monitor"]
     with Monitor(lab) as m:
         run = up(stack, log)
         recovered = lab.wait_for_children(set(CHILDREN), 60)
-    assert run.returncode == 0, run.output + lab.diagnose()
+    assert run.returncode == 0, run.failure() + lab.diagnose()
     assert recovered is not None, lab.diagnose()
     assert len(set(re.findall(r"restarting VPN service (\S+)", run.output))) == 2, run.output
     return run, m
@@ -396,7 +406,7 @@ def test_day2_changes_move_one_tunnel_at_a_time(cloud, deploy, lab, tmp_path):
     # at most one step: the engine's own provider for the deletion guard's read of the last
     # outputs (registered once, by the first release with the guard)
     builtin = ("create", "pulumi:providers:pulumi::default".split("::"))
-    assert run.returncode == 0, run.output
+    assert run.returncode == 0, run.failure() + lab.diagnose()
     taken = [(op, urn.rsplit("::", 2)[-2:]) for op, urn in run.ops()]
     assert taken in ([], [builtin]), run.ops()
     assert [c["id"] for c in connections(d)] == ids
@@ -422,7 +432,7 @@ def test_day2_changes_move_one_tunnel_at_a_time(cloud, deploy, lab, tmp_path):
     with Monitor(lab) as m:
         run = up(stack, log)
         recovered = lab.wait_for_children(set(CHILDREN), 60)
-    assert run.returncode == 0, run.output
+    assert run.returncode == 0, run.failure() + lab.diagnose()
     # nobody touched the device: the gate restarted each connection's VPN service and the
     # device's own config re-established both tunnels
     assert recovered is not None, lab.diagnose()
@@ -449,7 +459,8 @@ def test_day2_changes_move_one_tunnel_at_a_time(cloud, deploy, lab, tmp_path):
         "delete-replaced, create-replacement (member b's service restarted); old ike: "
         "delete-replaced",
         "both connections on a new IKE policy (28800 s); the old one deleted; no 409; "
-        f"tunnels negotiated again: {m.negotiations()}, none by hand",
+        f"tunnels negotiated again: {m.negotiations()}, none by hand; agent syncs asked for a "
+        f"connection left pending: {run.output.count('asking the agent to sync its router')}",
         m.gaps(),
     )
     record("day2_crypto_up", run.seconds)
@@ -476,7 +487,7 @@ def test_day2_changes_move_one_tunnel_at_a_time(cloud, deploy, lab, tmp_path):
         final = d.customer_config("dc1", values, PSK)
         unloaded = device_follows(lab, final)
     assert loaded == unloaded == list(CHILDREN)
-    assert run.returncode == 0, run.output
+    assert run.returncode == 0, run.failure() + lab.diagnose()
     assert recovered is not None, lab.diagnose()
     assert len(set(re.findall(r"restarting VPN service (\S+)", run.output))) == 2, run.output
     assert not conflict(run.output)
@@ -658,7 +669,7 @@ def test_day2_changes_move_one_tunnel_at_a_time(cloud, deploy, lab, tmp_path):
                 while len(follower.moved) < len(expected) and time.monotonic() < deadline:
                     time.sleep(0.2)
             recovered = lab.wait_for_children(set(CHILDREN), 60)
-        assert run.returncode == 0, run.output + lab.diagnose()
+        assert run.returncode == 0, run.failure() + lab.diagnose()
         assert follower.moved == expected and set(device) <= set(expected), follower.moved
         assert recovered is not None, lab.diagnose()
         updated = [
@@ -705,7 +716,7 @@ def test_day2_changes_move_one_tunnel_at_a_time(cloud, deploy, lab, tmp_path):
     with Monitor(lab) as m:
         run = up(stack, log)
         time.sleep(3)
-    assert run.returncode == 0, run.output
+    assert run.returncode == 0, run.failure() + lab.diagnose()
     assert run.at("pre", "update", conn2) - run.at("done", "update", conn1) >= (
         ROLLOUT["settleSeconds"] - 1
     )
@@ -822,7 +833,7 @@ def test_day2_changes_move_one_tunnel_at_a_time(cloud, deploy, lab, tmp_path):
     set_values(stack, values)
     with Monitor(lab) as m:
         run = up(stack, log)
-    assert run.returncode == 0, run.output
+    assert run.returncode == 0, run.failure() + lab.diagnose()
     assert {op for _, op, _, _ in run.steps()} <= {"update"}, run.steps()
     now = {c["id"]: c for c in d.session.list("vpn/ipsec-site-connections")}
     assert [now[i]["name"] for i in ids] == [f"site-vpn-dc9-pair-conn{i}" for i in (1, 2)]
@@ -846,7 +857,7 @@ def test_day2_changes_move_one_tunnel_at_a_time(cloud, deploy, lab, tmp_path):
     set_values(stack, values)
     with Monitor(lab) as m:
         run = up(stack, log)
-    assert run.returncode == 0, run.output
+    assert run.returncode == 0, run.failure() + lab.diagnose()
     touched = {(op, n) for _, op, n, _ in run.steps()}
     assert touched and all(op == "create" and "-dc2-" in n for op, n in touched), touched
     assert len(site_connections(d, "dc2")) == 2
@@ -904,7 +915,7 @@ def test_day2_changes_move_one_tunnel_at_a_time(cloud, deploy, lab, tmp_path):
     set_values(stack, values)
     with Monitor(lab) as m2:
         run = up(stack, log)
-    assert run.returncode == 0, run.output
+    assert run.returncode == 0, run.failure() + lab.diagnose()
     touched = {(op, n) for _, op, n, _ in run.steps()}
     assert touched and all(op == "delete" and "-dc2-" in n for op, n in touched), touched
     assert site_connections(d, "dc2") == []
@@ -927,7 +938,7 @@ def test_day2_changes_move_one_tunnel_at_a_time(cloud, deploy, lab, tmp_path):
     with Monitor(lab) as m:
         run = up(stack, log)
         time.sleep(3)
-    assert run.returncode == 0, run.output
+    assert run.returncode == 0, run.failure() + lab.diagnose()
     first, second = (f"site-vpn-dc9-pair-conn{i}" for i in (1, 2))
     assert run.at("pre", "update", second) - run.at("done", "update", first) >= (
         ROLLOUT["settleSeconds"] - 1
@@ -952,7 +963,7 @@ def test_day2_changes_move_one_tunnel_at_a_time(cloud, deploy, lab, tmp_path):
     with Monitor(lab) as m:
         run = up(stack, log)
         recovered = lab.wait_for_children(set(CHILDREN), 60)
-    assert run.returncode == 0, run.output
+    assert run.returncode == 0, run.failure() + lab.diagnose()
     assert recovered is not None, lab.diagnose()
     assert len(set(re.findall(r"restarting VPN service (\S+)", run.output))) == 2, run.output
     assert run.index("done", "update", first) < run.index("pre", "update", second)
@@ -1093,7 +1104,7 @@ def test_generated_psk_rotates_one_tunnel_at_a_time(cloud, deploy, lab, tmp_path
     with Monitor(lab) as m:
         run = up(stack, log, extra=pack)
         recovered = lab.wait_for_children(set(CHILDREN), 60)
-    assert run.returncode == 0, run.output + lab.diagnose()
+    assert run.returncode == 0, run.failure() + lab.diagnose()
     assert recovered is not None, lab.diagnose()
     assert "vpn-connection-pair-enforce-shared-crypto" not in run.output, run.output
     i = run.index

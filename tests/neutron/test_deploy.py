@@ -8,6 +8,8 @@ from urllib.parse import urlencode
 import pytest
 
 from bench.sites import hub_config
+from sitevpn.readiness import RolloutSettings, wait_until_updatable
+from sitevpn.rollout import Neutron
 from tests.cloud.client import Session
 from tests.conftest import PSK, stack_config
 from tests.engine import EngineError, Stack, State, program_folder
@@ -103,10 +105,60 @@ def settled(stack: Stack) -> None:
     stack.refresh("--expect-no-changes")
 
 
-def test_dev_stack_deploys(deploy):
+def syncs(cloud, router: str) -> int:
+    """How often the agent synced a running charon of the router (its strongSwan driver
+    rereads the secrets each time)."""
+    return cloud.charon_log(router).count("rereading secrets")
+
+
+def quiet_syncs(cloud, router: str, quiet: float = 10, timeout: float = 120) -> int:
+    """The sync count once the agent has left the router alone for ``quiet`` seconds (a fresh
+    deployment's own syncs have ended)."""
+    count, since, started = syncs(cloud, router), time.monotonic(), time.monotonic()
+    while time.monotonic() - since < quiet:
+        assert time.monotonic() - started < timeout, f"the agent kept syncing router {router}"
+        time.sleep(0.5)
+        if (now := syncs(cloud, router)) != count:
+            count, since = now, time.monotonic()
+    return count
+
+
+def test_dev_stack_deploys(deploy, cloud):
     state, session, stack = deploy(stack_config("dev"), "dev")
     check_against_neutron(state, session)
-    assert len(session.list("vpn/ipsec-site-connections")) == 2
+    connections = session.list("vpn/ipsec-site-connections")
+    assert len(connections) == 2
+    # The rollout's resync (for a connection the agent left PENDING_*): Neutron takes it as an
+    # update of the VPN service that changes nothing the stack sees, the agent syncs that
+    # service's router (its driver rereads the secrets and reloads charon, as after any
+    # connection change there), and the connections leave PENDING_* (DOWN: no device).
+    credentials = cloud.credentials("member")
+    neutron = Neutron(
+        {
+            "authUrl": f"{credentials.auth_url}/v3",
+            "userName": credentials.username,
+            "password": credentials.password,
+            "tenantName": credentials.project,
+            "region": credentials.region,
+        }
+    )
+    settings = RolloutSettings(timeout_seconds=90, settle_seconds=0, resync_seconds=5)
+    for connection in connections:
+        service = session.show("vpn/vpnservices", connection["vpnservice_id"])
+        router = service["router_id"]
+        cloud.wait_for_charon(router, [connection["id"]], 120)
+        rereads = quiet_syncs(cloud, router)
+        neutron.resync(connection["id"])
+        deadline = time.monotonic() + 20
+        while syncs(cloud, router) == rereads:
+            assert time.monotonic() < deadline, "no agent sync of the router after a resync"
+            time.sleep(0.5)
+        after = session.show("vpn/vpnservices", connection["vpnservice_id"])
+        assert after["description"] == service["description"]
+        updatable, status = wait_until_updatable(
+            neutron.status, connection["id"], settings, resync=neutron.resync
+        )
+        assert updatable and status == "DOWN", status
     settled(stack)
     assert stack.outputs()["gatewayIps"] == state.stack_outputs["gatewayIps"]
 

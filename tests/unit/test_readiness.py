@@ -108,6 +108,61 @@ def test_wait_until_updatable(statuses, expected):
     assert (ok, last, len(seen)) == expected
 
 
+class StuckAgent:
+    """neutron-vpnaas's agent as the rollout sees it: a connection stays PENDING_CREATE (its
+    tunnel up) until a sync, then reports ``after``; ``syncs`` holds when they were asked for."""
+
+    def __init__(self, clock: Clock, after: str = ACTIVE, first: str = "PENDING_CREATE"):
+        self.clock, self.after, self.status = clock, after, first
+        self.syncs: list[float] = []
+
+    def read(self, connection_id: str) -> str:
+        return self.status
+
+    def resync(self, connection_id: str) -> None:
+        assert connection_id == "c1"
+        self.syncs.append(self.clock.now)
+        self.status = self.after
+
+
+@pytest.mark.parametrize("wait", ["carrying", "updatable"])
+def test_a_connection_stuck_pending_gets_a_sync_after_the_resync_window(wait):
+    clock = Clock()
+    agent = StuckAgent(clock)
+    settings = RolloutSettings(120, 0, poll_seconds=2, resync_seconds=30)
+    if wait == "carrying":
+        result = wait_until_carrying(
+            agent.read, "c1", settings, False, clock, clock.sleep, resync=agent.resync
+        )
+    else:
+        result = wait_until_updatable(
+            agent.read, "c1", settings, clock, clock.sleep, resync=agent.resync
+        )
+    assert result == (True, ACTIVE)
+    assert agent.syncs == [30.0] and clock.now == 32.0
+    # without the sync the wait runs into its timeout, still pending
+    clock, agent = Clock(), StuckAgent(Clock())
+    assert wait_until_carrying(agent.read, "c1", settings, False, clock, clock.sleep) == (
+        False,
+        "PENDING_CREATE",
+    )
+
+
+def test_a_sync_is_asked_for_again_only_after_another_window_and_never_for_down():
+    clock = Clock()
+    agent = StuckAgent(clock, after="PENDING_CREATE")  # a sync that does not help
+    settings = RolloutSettings(100, 0, poll_seconds=2, resync_seconds=30)
+    assert wait_until_carrying(
+        agent.read, "c1", settings, False, clock, clock.sleep, resync=agent.resync
+    ) == (False, "PENDING_CREATE")
+    assert agent.syncs == [30.0, 60.0, 90.0]
+    # DOWN is reported as it is (the agent's reports flow): nothing to sync
+    clock = Clock()
+    agent = StuckAgent(clock, first="DOWN")
+    wait_until_carrying(agent.read, "c1", settings, False, clock, clock.sleep, resync=agent.resync)
+    assert agent.syncs == []
+
+
 @pytest.mark.parametrize(
     "name, expected",
     [
