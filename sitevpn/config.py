@@ -703,12 +703,14 @@ class StackConfig(_Model):
         return self
 
     def stack_wide_args(self) -> dict[str, Any]:
-        """The stack-wide IKE, IPsec, DPD and MTU as the SiteVpn component takes them."""
+        """The stack-wide IKE, IPsec, DPD, MTU and day-2 waits as the SiteVpn component takes
+        them."""
         out: dict[str, Any] = {
             "ike": self.ike.model_dump(),
             "ipsec": self.ipsec.model_dump(),
             "dpd": self.dpd.model_dump(),
             "mtu": self.mtu,
+            "rollout": self.rollout.model_dump(),
         }
         if self.accept_previous is not None:
             previous = {

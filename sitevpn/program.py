@@ -19,8 +19,6 @@ from sitevpn.config import (
     load_stack_config,
 )
 from sitevpn.fleet import stacks as fleet_stacks
-from sitevpn.readiness import RolloutSettings
-from sitevpn.rollout import Rollout
 from sitevpn.site_vpn import SiteVpn, SiteVpnArgs
 from sitevpn.vpc import Vpc
 
@@ -79,7 +77,7 @@ def build(cfg: StackConfig, name: str = "site-vpn") -> SiteVpn:
     # its file says, stop the deployment before anything of the VPN is registered: the
     # component waits for every check.
     gate = pulumi.Output.all(*drift).apply(lambda _: []) if drift else None
-    return SiteVpn(name, args, opts=pulumi.ResourceOptions(depends_on=gate), rollout=_rollout(cfg))
+    return SiteVpn(name, args, opts=pulumi.ResourceOptions(depends_on=gate))
 
 
 def _own_gateway(cfg: StackConfig, name: str, drift: list[pulumi.Output[None]]) -> dict:
@@ -302,15 +300,6 @@ async def _last_outputs(stack: str, attempts: int = 20) -> dict:
         f"stack '{stack}': could not read the last deployment's outputs, which guard deletes "
         f"({error}); nothing was changed, run the update again"
     )
-
-
-def _rollout(cfg: StackConfig) -> Rollout | None:
-    """The day-2 hooks, for ``pulumi up`` by the engine only: a preview changes nothing to wait
-    for, and the offline engine runs no hooks."""
-    if pulumi.runtime.is_dry_run() or not sdk.engine_runs_hooks():
-        return None
-    settings = RolloutSettings(cfg.rollout.timeout_seconds, cfg.rollout.settle_seconds)
-    return Rollout(pulumi.get_stack(), settings)
 
 
 def _permission_checks(cfg: StackConfig) -> list[pulumi.Output[None]]:

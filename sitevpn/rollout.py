@@ -51,6 +51,8 @@ from dataclasses import dataclass, field
 
 import pulumi
 
+from offline_engine import sdk
+from sitevpn import defaults
 from sitevpn.readiness import (
     Connection,
     RolloutSettings,
@@ -179,6 +181,8 @@ class Rollout:
 
     stack: str
     settings: RolloutSettings
+    component: str = "site-vpn"
+    """The gated component's name: its hooks' names begin with it (unique in the stack)."""
     neutron: Neutron | None = None
     _changed: dict[str, tuple[str, bool, bool]] = field(default_factory=dict)
     """connection 1's resource name -> (its id, updated in place, to be negotiated again) when
@@ -199,9 +203,24 @@ class Rollout:
     """One client (one token) for the whole run, however many gates ask for it at once."""
 
     def __post_init__(self) -> None:
-        self.changed = pulumi.ResourceHook("site-vpn-first-tunnel-changed", self._note)
-        self.updatable = pulumi.ResourceHook("site-vpn-connection-updatable", self._updatable)
-        self.renewed = pulumi.ResourceHook("site-vpn-second-tunnel-changed", self._renewed)
+        hook = self.component
+        self.changed = pulumi.ResourceHook(f"{hook}-first-tunnel-changed", self._note)
+        self.updatable = pulumi.ResourceHook(f"{hook}-connection-updatable", self._updatable)
+        self.renewed = pulumi.ResourceHook(f"{hook}-second-tunnel-changed", self._renewed)
+
+    @classmethod
+    def for_update(cls, component: str, waits: Mapping[str, int]) -> "Rollout | None":
+        """The gate of a component (``waits``: its ``RolloutArgs``, defaults applied here) in
+        ``pulumi up`` by the engine, in the program or the component provider; None in a
+        preview (nothing to wait for) and under the offline engine or unit-test mocks (no hooks
+        run there)."""
+        if pulumi.runtime.is_dry_run() or not sdk.engine_runs_hooks():
+            return None
+        settings = RolloutSettings(
+            waits.get("timeout_seconds", defaults.ROLLOUT_TIMEOUT_SECONDS),
+            waits.get("settle_seconds", defaults.ROLLOUT_SETTLE_SECONDS),
+        )
+        return cls(pulumi.get_stack(), settings, component)
 
     def for_site(self, site: str) -> "SiteRollout":
         """The rollout of one site's pair."""

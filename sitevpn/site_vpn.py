@@ -18,6 +18,7 @@ from sitevpn.vpn_connection_pair import (
     IkePolicyArgs,
     IpsecPolicyArgs,
     PskRotationArgs,
+    RolloutArgs,
     VpnConnectionPair,
     VpnConnectionPairArgs,
 )
@@ -137,6 +138,8 @@ class SiteVpnArgs(TypedDict):
     accept_previous: NotRequired[AcceptPreviousArgs]
     """During a change of IKE or IPsec algorithms: the settings before it, which the device
     configurations accept after the new ones until it is taken out again."""
+    rollout: NotRequired[RolloutArgs]
+    """Day-2 waits of ``pulumi up`` (one tunnel of a pair at a time)."""
 
 
 class SiteSummary(TypedDict):
@@ -173,9 +176,7 @@ class SiteVpn(pulumi.ComponentResource):
         name: str,
         args: SiteVpnArgs,
         opts: pulumi.ResourceOptions | None = None,
-        rollout: Rollout | None = None,
     ):
-        """``rollout``: hold each pair's connection 2 until connection 1 carries again."""
         groups = args.get("security_group_ids", {})
         refuse_name_clashes(
             f"SiteVpn {name}",
@@ -191,6 +192,8 @@ class SiteVpn(pulumi.ComponentResource):
         super().__init__("sitevpn:index:SiteVpn", name, {}, opts)
         ha_mode = HaMode(args["ha_mode"])
         child = pulumi.ResourceOptions(parent=self)
+        # In `pulumi up`, each pair's connection 2 waits until connection 1 carries again.
+        rollout = Rollout.for_update(name, args.get("rollout", {}))
         gateway: VpnGateway | None = None
         if deployed is None:
             gateway = VpnGateway(

@@ -22,7 +22,7 @@ from sitevpn.enums import (
     PskScope,
     TransformProtocol,
 )
-from sitevpn.rollout import SiteRollout
+from sitevpn.rollout import Rollout, SiteRollout
 from sitevpn.topology import PAIR_ROLES, PairRole
 
 T = TypeVar("T")
@@ -122,6 +122,18 @@ class TunnelPlan(TypedDict):
     """Customer-side tunnel interface address (the customer device's local address)."""
 
 
+class RolloutArgs(TypedDict):
+    """Day-2 changes under ``pulumi up``: connection 2 of a pair waits until connection 1
+    carries again."""
+
+    timeout_seconds: NotRequired[int]
+    """Longest wait for connection 1 after its change (default 900); then the update stops,
+    connection 2 untouched."""
+    settle_seconds: NotRequired[int]
+    """How long an updated connection 1 must stay ACTIVE (default 60; at least the cloud's
+    ``ipsec_status_check_interval``)."""
+
+
 class VpnConnectionPairArgs(TypedDict):
     """Inputs of a VpnConnectionPair."""
 
@@ -148,6 +160,8 @@ class VpnConnectionPairArgs(TypedDict):
     """Generated PSKs: one for the pair (default) or one per connection (only without
     ``psk``). Change it with a rotation (``psk_rotation.scope``): the devices need the new keys
     first."""
+    rollout: NotRequired[RolloutArgs]
+    """Day-2 waits of ``pulumi up`` (one tunnel at a time)."""
 
 
 class VpnConnectionPair(pulumi.ComponentResource):
@@ -180,8 +194,11 @@ class VpnConnectionPair(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
         rollout: SiteRollout | None = None,
     ):
-        """``rollout``: hold connection 2 until connection 1 carries again (``pulumi up``)."""
+        """``rollout``: the gate of the SiteVpn this pair belongs to (otherwise the pair has
+        one of its own, from ``args['rollout']``)."""
         super().__init__("sitevpn:index:VpnConnectionPair", name, {}, opts)
+        if rollout is None and (own := Rollout.for_update(name, args.get("rollout", {}))):
+            rollout = own.for_site(name)
         connections = list(args["connections"])
         if len(connections) != 2:
             raise ValueError(

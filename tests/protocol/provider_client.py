@@ -45,6 +45,10 @@ class _MonitorService(resource_pb2_grpc.ResourceMonitorServicer):
     def SignalAndWaitForShutdown(self, request, context):
         return empty_pb2.Empty()
 
+    def RegisterResourceHook(self, request, context):
+        # A component's day-2 hooks (registered in `pulumi up`); nothing here calls them back.
+        return empty_pb2.Empty()
+
 
 class ProviderClient:
     """A component provider plugin, driven over its gRPC protocol."""

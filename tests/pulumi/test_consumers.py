@@ -35,7 +35,7 @@ def processes_in(folder) -> list[str]:
     return found
 
 
-def _deploys_and_destroys(stack, session, members: int) -> None:
+def _deploys_and_destroys(stack, session, members: int, day2=None) -> None:
     try:
         stack.up(timeout=900)
         outputs = stack.outputs(show_secrets=True)
@@ -45,11 +45,37 @@ def _deploys_and_destroys(stack, session, members: int) -> None:
         services = session.list("vpn/vpnservices")
         assert sorted(s["external_v4_ip"] for s in services) == sorted(outputs["gatewayIps"])
         assert len(session.list("vpn/ipsec-site-connections")) == 2
+        if day2 is not None:
+            day2(stack, session)
     finally:
         stack.destroy(timeout=900)
     assert vpn_objects_left(session) == {}
     # `pulumi package add` leaves its language host running; each CLI call ends its session
     assert processes_in(stack.workdir) == []
+
+
+def _connection_2_waits_for_connection_1(stack, session) -> None:
+    """The day-2 gate runs in the component provider too: an IKE lifetime change replaces
+    connection 1, and with no customer device to bring it up, `pulumi up` stops at the
+    (shortened) rollout timeout with connection 2 as it was."""
+    before = {c["name"]: c for c in session.list("vpn/ipsec-site-connections")}
+    program = stack.workdir / "Pulumi.yaml"
+    day2 = (
+        "      ike:\n        lifetimeSeconds: 28800\n      rollout:\n        timeoutSeconds: 10\n"
+    )
+    program.write_text(program.read_text().replace("      dpd:\n", day2 + "      dpd:\n", 1))
+    result = stack.up(check=False, timeout=600)
+    assert result.returncode != 0, result.output
+    assert "stack 'yaml': site 'branch': connection 1" in result.output, result.output
+    assert "connection 2 was left as it was" in result.output
+    after = {c["name"]: c for c in session.list("vpn/ipsec-site-connections")}
+    first, second = "vpn-branch-pair-conn1", "vpn-branch-pair-conn2"
+    assert after[first]["id"] != before[first]["id"]  # replaced (a new IKE policy)
+    assert (
+        session.show("vpn/ikepolicies", after[first]["ikepolicy_id"])["lifetime"]["value"] == 28800
+    )
+    kept = ("id", "ikepolicy_id", "ipsecpolicy_id", "peer_address")
+    assert {k: after[second][k] for k in kept} == {k: before[second][k] for k in kept}
 
 
 def test_yaml_program_adds_the_package_and_deploys(cloud, engine_as):
@@ -58,7 +84,7 @@ def test_yaml_program_adds_the_package_and_deploys(cloud, engine_as):
     source = (stack.workdir / "Pulumi.yaml").read_text()
     assert f"source: {COMPONENTS}" in source  # package add recorded the local path
     stack.cli("config", "set", "externalNetworkId", cloud.external_network_id)
-    _deploys_and_destroys(stack, cloud.member, members=2)
+    _deploys_and_destroys(stack, cloud.member, members=2, day2=_connection_2_waits_for_connection_1)
 
 
 def test_go_program_adds_the_package_and_deploys(cloud, engine_as, existing_vpc):
