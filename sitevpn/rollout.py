@@ -165,10 +165,10 @@ class Neutron:
         from openstack.exceptions import HttpException
 
         net = self._conn.network
-        found = self._connection(connection_id)
-        if found is None:
+        service_id = self.service_of(connection_id)
+        if service_id is None:
             return
-        service = net.get_vpn_service(found.vpnservice_id)
+        service = net.get_vpn_service(service_id)
         try:
             net.update_vpn_service(service.id, description=service.description or "")
         except HttpException:
@@ -181,7 +181,7 @@ class Rollout:
 
     stack: str
     settings: RolloutSettings
-    component: str = "site-vpn"
+    component: str
     """The gated component's name: its hooks' names begin with it (unique in the stack)."""
     neutron: Neutron | None = None
     _changed: dict[str, tuple[str, bool, bool]] = field(default_factory=dict)
